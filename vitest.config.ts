@@ -1,0 +1,50 @@
+/**
+ * One vitest run over every package (a project each), so `pnpm test` gives one
+ * report and one count. Workspace imports resolve to source (`src/`), so tests
+ * run on a fresh clone without a build.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+const root = import.meta.dirname;
+const packagesDir = join(root, 'packages');
+const packageDirs = readdirSync(packagesDir).filter((dir) => existsSync(join(packagesDir, dir, 'package.json')));
+
+/** `@stratacache/x` -> packages/x/src/index.ts and `@stratacache/x/sub` -> packages/x/src/sub(/index).ts. */
+function sourceAliases(): { find: RegExp; replacement: string }[] {
+  const aliases: { find: RegExp; replacement: string }[] = [];
+  for (const dir of packageDirs) {
+    const manifest = JSON.parse(readFileSync(join(packagesDir, dir, 'package.json'), 'utf8'));
+    if (manifest.private) continue; // private packages export their source already
+    for (const subpath of Object.keys(manifest.exports ?? {})) {
+      if (subpath === './package.json') continue;
+      const sub = subpath.slice(2);
+      const candidates = sub ? [`src/${sub}/index.ts`, `src/${sub}.ts`] : ['src/index.ts'];
+      const file = candidates.map((c) => join(packagesDir, dir, c)).find((c) => existsSync(c));
+      if (!file) continue;
+      const specifier = `${manifest.name}${sub ? `/${sub}` : ''}`;
+      aliases.push({ find: new RegExp(`^${specifier.replace(/[/.]/g, '\\$&')}$`), replacement: file });
+    }
+  }
+  return aliases;
+}
+
+export default defineConfig({
+  resolve: { alias: sourceAliases() },
+  test: {
+    globalSetup: [resolve(packagesDir, 'test-utils/src/global-setup.ts')],
+    projects: packageDirs.map((dir) => ({
+      extends: true,
+      test: {
+        name: dir,
+        root: join(packagesDir, dir),
+        include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      },
+    })),
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    // Two cores: more workers only contend for them and for the shared Redis.
+    maxWorkers: 2,
+  },
+});
