@@ -1,0 +1,25 @@
+/**
+ * @stratacache/test-utils (private): real Redis for stratacache tests.
+ *
+ * - `global-setup`: one Redis per run (REDIS_URL, else redis-server from PATH,
+ *   else a container, else a clear error), provided as `inject('redis')`.
+ * - `startRedisServer`: extra servers with a password, ACL users, TLS,
+ *   maxmemory or DEBUG, that tests can stop, kill, pause and restart.
+ * - `redisTest`, `uniqueNamespace`, `cleanupNamespace`: isolation per test.
+ */
+
+export { dockerAnswers } from './docker.js';
+export type { RedisTestFixtures } from './fixtures.js';
+export { connectTestRedis, redisTest, testRedisUrl } from './fixtures.js';
+export type { ProvidedRedis } from './global-setup.js';
+export { cleanupNamespace, escapeGlob, uniqueNamespace } from './namespace.js';
+export type { PingTarget } from './ping.js';
+export { ping, waitForPing } from './ping.js';
+export { getFreePort } from './ports.js';
+export { guardProcess, isProcessAlive, releaseProcess, trackedProcesses } from './process-guard.js';
+export type { AclUser, RedisServerHandle, RedisServerOptions } from './redis-server.js';
+export { RedisServerStartError, spawnRedisProcess, startRedisServer } from './redis-server.js';
+export type { RedisSource, ResolvedRedis, ResolveRedisOptions } from './resolve-redis.js';
+export { binaryRuns, NO_REDIS_MESSAGE, resolveRedis } from './resolve-redis.js';
+export type { TlsFixture } from './tls-fixture.js';
+export { createTlsFixture } from './tls-fixture.js';

@@ -1,0 +1,55 @@
+/**
+ * The layer graph of DESIGN.md, as data: each workspace package and the
+ * packages it may import directly. Everything reachable from those is below
+ * it and may be imported too; anything else (a sibling, a layer above) may not.
+ * Adding a package means adding it here, in DESIGN.md and in docs/architecture.md.
+ */
+export const LAYERS = {
+  '@stratacache/serializers': [],
+  '@stratacache/core-client': [],
+  '@stratacache/coordination': ['@stratacache/core-client'],
+  '@stratacache/invalidation': ['@stratacache/core-client'],
+  '@stratacache/sessions': ['@stratacache/core-client', '@stratacache/serializers'],
+  '@stratacache/metrics': ['@stratacache/core-client'],
+  '@stratacache/patterns': ['@stratacache/core-client', '@stratacache/serializers', '@stratacache/invalidation'],
+  '@stratacache/sql-cache': ['@stratacache/patterns'],
+  // Private: any package's tests may use it; it uses no layer.
+  '@stratacache/test-utils': [],
+  // Applications and benchmarks sit on top.
+  '@stratacache/demo': [
+    '@stratacache/patterns',
+    '@stratacache/sql-cache',
+    '@stratacache/coordination',
+    '@stratacache/sessions',
+    '@stratacache/metrics',
+  ],
+  '@stratacache/admin': [
+    '@stratacache/core-client',
+    '@stratacache/serializers',
+    '@stratacache/invalidation',
+    '@stratacache/coordination',
+    '@stratacache/sessions',
+    '@stratacache/metrics',
+  ],
+  '@stratacache/bench': [
+    '@stratacache/patterns',
+    '@stratacache/sql-cache',
+    '@stratacache/coordination',
+    '@stratacache/sessions',
+    '@stratacache/metrics',
+  ],
+};
+
+/** Packages any package may import from its tests (never from shipped code). */
+export const TEST_ONLY = ['@stratacache/test-utils'];
+
+/** Every package below `name`: the transitive closure of its allowed imports. */
+export function below(name, seen = new Set()) {
+  for (const next of LAYERS[name] ?? []) {
+    if (!seen.has(next)) {
+      seen.add(next);
+      below(next, seen);
+    }
+  }
+  return seen;
+}
