@@ -8,7 +8,7 @@
  * - an import that points up or sideways in the layer graph (scripts/layers.mjs).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { cruise } from 'dependency-cruiser';
 import { below, LAYERS, TEST_ONLY } from './layers.mjs';
 

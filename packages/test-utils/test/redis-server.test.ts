@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RedisServerHandle } from '../src/index.ts';
 import { isProcessAlive, ping, RedisServerStartError, startRedisServer } from '../src/index.ts';
@@ -14,7 +14,7 @@ afterAll(async () => {
   await Promise.all(started.map((s) => s.stop()));
 });
 
-function client(url: string, options: ConstructorParameters<typeof Redis>[1] = {}): Redis {
+function client(url: string, options: RedisOptions = {}): Redis {
   const c = new Redis(url, { maxRetriesPerRequest: 0, retryStrategy: () => null, ...options });
   c.on('error', () => {}); // failures are asserted on the commands themselves
   return c;
