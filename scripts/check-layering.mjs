@@ -62,7 +62,7 @@ for (const module of output.modules) {
       ...importer.optionalDependencies,
       ...(testFile ? importer.devDependencies : {}),
     };
-    if (!(target in declared)) {
+    if (!(target in declared) && (testFile || !TEST_ONLY.includes(target))) {
       const hint = testFile ? 'devDependencies' : importer.private ? 'dependencies' : 'peerDependencies (workspace:^)';
       problems.push(`${where}: ${importer.name} does not declare ${target}; add it to ${hint}`);
     }

@@ -82,7 +82,19 @@ function toText(buf: Uint8Array, offset: number): string {
 
 /** Parses JSON text with prototype-poisoning protection. */
 export function decodeJson(buf: Uint8Array, offset: number, options: ResolvedDecodeOptions): unknown {
+  return parseSafely(toText(buf, offset), options);
+}
+
+/** Parses rich JSON and revives its tags. */
+export function decodeRichJson(buf: Uint8Array, offset: number, options: ResolvedDecodeOptions): unknown {
   const text = toText(buf, offset);
+  const parsed = parseSafely(text, options);
+  // Fast path: most values hold no tag, and a substring test is far cheaper than a walk.
+  if (!text.includes(`"${RICH_TAG}"`)) return parsed;
+  return revive(parsed, 0, options);
+}
+
+function parseSafely(text: string, options: ResolvedDecodeOptions): unknown {
   try {
     return sjson.parse(text, null, {
       protoAction: options.protoAction,
@@ -97,14 +109,6 @@ export function decodeJson(buf: Uint8Array, offset: number, options: ResolvedDec
     }
     throw error;
   }
-}
-
-/** Parses rich JSON and revives its tags. */
-export function decodeRichJson(buf: Uint8Array, offset: number, options: ResolvedDecodeOptions): unknown {
-  const parsed = decodeJson(buf, offset, options);
-  // Fast path: most values hold no tag, and a substring test is far cheaper than a walk.
-  if (!toText(buf, offset).includes(`"${RICH_TAG}"`)) return parsed;
-  return revive(parsed, 0, options);
 }
 
 function revive(value: unknown, depth: number, options: ResolvedDecodeOptions): unknown {
