@@ -4,20 +4,12 @@
  * crash, a hang or another error; generated values round-trip.
  */
 
-import { compress, json, msgpack, SerializationError, type Serializer, v8 } from '@stratacache/serializers';
+import { json, SerializationError, type Serializer } from '@stratacache/serializers';
+import { builtInSerializers } from '@stratacache/serializers/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-const serializers: Array<[string, Serializer]> = [
-  ['json', json()],
-  ['json-rich', json({ rich: true })],
-  ['msgpack', msgpack()],
-  ['msgpack-records', msgpack({ records: true })],
-  ['v8', v8()],
-  ['gzip(json)', compress(json(), { threshold: 0 })],
-  ['deflate(msgpack)', compress(msgpack(), { algorithm: 'deflate', threshold: 0 })],
-  ['brotli(json-rich)', compress(json({ rich: true }), { algorithm: 'brotli', threshold: 0 })],
-];
+const serializers = builtInSerializers();
 
 function valueOrSerializationError(serializer: Serializer, buf: Uint8Array): boolean {
   try {

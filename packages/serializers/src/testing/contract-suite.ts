@@ -51,8 +51,11 @@ function decodeOutcome(serializer: Serializer, buf: Uint8Array, label: string): 
   }
 }
 
-/** Encoders of every built-in format, to prove any reader decodes any writer. */
-function foreignWriters(): Array<[string, Serializer]> {
+/**
+ * One serializer of every built-in format and compression, named: to prove
+ * any reader decodes any writer, and to fuzz every decoder.
+ */
+export function builtInSerializers(): Array<[string, Serializer]> {
   return [
     ['json', json()],
     ['json-rich', json({ rich: true })],
@@ -98,7 +101,7 @@ export function describeSerializerContract(
 
     it('reads values written by every built-in serializer', () => {
       const value = { id: 1, name: 'x', list: [1, 2, 3], nested: { ok: true } };
-      for (const [writerName, writer] of foreignWriters()) {
+      for (const [writerName, writer] of builtInSerializers()) {
         expect(serializer.decode(writer.encode(value)), `written by ${writerName}`).toEqual(value);
       }
     });

@@ -4,6 +4,6 @@
  */
 
 export type { SerializerContractOptions } from './contract-suite.js';
-export { describeSerializerContract } from './contract-suite.js';
+export { builtInSerializers, describeSerializerContract } from './contract-suite.js';
 export { mutate, randomBytes, seededRandom } from './prng.js';
 export { JSON_SAMPLES, TRUNCATION_SAMPLE } from './samples.js';
