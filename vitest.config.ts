@@ -9,6 +9,7 @@ import { defineConfig } from 'vitest/config';
 
 const root = import.meta.dirname;
 const packagesDir = join(root, 'packages');
+const globalSetup = resolve(packagesDir, 'test-utils/src/global-setup.ts');
 const packageDirs = readdirSync(packagesDir).filter((dir) => existsSync(join(packagesDir, dir, 'package.json')));
 
 /** `@stratacache/x` -> packages/x/src/index.ts and `@stratacache/x/sub` -> packages/x/src/sub(/index).ts. */
@@ -33,13 +34,15 @@ function sourceAliases(): { find: RegExp; replacement: string }[] {
 export default defineConfig({
   resolve: { alias: sourceAliases() },
   test: {
-    globalSetup: [resolve(packagesDir, 'test-utils/src/global-setup.ts')],
     projects: packageDirs.map((dir) => ({
       extends: true,
       test: {
         name: dir,
         root: join(packagesDir, dir),
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+        // Per project, not in the root config: a root globalSetup runs for the
+        // root project and again for every project that extends it.
+        globalSetup: [globalSetup],
       },
     })),
     testTimeout: 20_000,

@@ -33,7 +33,12 @@ if (command === 'snapshot' && file) {
   writeFileSync(file, JSON.stringify(liveRedisServers().map((p) => p.pid)));
 } else if (command === 'check' && file) {
   const before = new Set(JSON.parse(readFileSync(file, 'utf8')));
-  const left = liveRedisServers().filter((p) => !before.has(p.pid));
+  // A worker killed at the very end of the run may take a moment to take its server along.
+  let left = liveRedisServers().filter((p) => !before.has(p.pid));
+  for (let waited = 0; left.length > 0 && waited < 3000; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    left = liveRedisServers().filter((p) => !before.has(p.pid));
+  }
   if (left.length > 0) {
     console.error(
       `redis-server processes left running by the tests:\n${left.map((p) => `  ${p.pid} ${p.cmdline}`).join('\n')}`,

@@ -3,7 +3,9 @@
  * Prints the one summary line CI reads, counted from vitest's JSON report:
  *   tests: N passed, N failed, N skipped
  * A missing or unreadable report prints zeros and exits 1, so a run that ran
- * nothing is visible rather than green.
+ * nothing is visible rather than green. Files that failed without a failed
+ * test (an import error, a failing beforeAll/afterAll) count as one failure
+ * each, and an unsuccessful run is never reported with 0 failed.
  */
 import { readFileSync } from 'node:fs';
 
@@ -17,12 +19,19 @@ try {
   process.exit(1);
 }
 const passed = report.numPassedTests ?? 0;
-const failed = report.numFailedTests ?? 0;
+let failed = report.numFailedTests ?? 0;
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-// Files that failed to load count no tests but are failures all the same.
-const brokenSuites = (report.testResults ?? []).filter(
-  (r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0,
-).length;
-if (brokenSuites > 0) console.error(`${brokenSuites} test file(s) failed before running any test`);
-console.log(`tests: ${passed} passed, ${failed + brokenSuites} failed, ${skipped} skipped`);
-process.exit(failed + brokenSuites > 0 || passed === 0 ? 1 : 0);
+const brokenFiles = (report.testResults ?? []).filter(
+  (r) => r.status === 'failed' && !(r.assertionResults ?? []).some((a) => a.status === 'failed'),
+);
+if (brokenFiles.length > 0) {
+  console.error(`${brokenFiles.length} test file(s) failed outside any test:`);
+  for (const r of brokenFiles) console.error(`  ${r.name}: ${(r.message ?? '').split('\n')[0]}`);
+  failed += brokenFiles.length;
+}
+if (report.success === false && failed === 0) {
+  console.error('vitest reported an unsuccessful run (an unhandled error?) without a failed test');
+  failed = 1;
+}
+console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 || passed === 0 ? 1 : 0);

@@ -66,11 +66,14 @@ export function compress<T>(inner: Serializer<T>, options: CompressOptions = {})
   if (!Number.isInteger(threshold) || threshold < 0) {
     throw new SerializerConfigError(`threshold must be a non-negative integer (bytes), got ${String(threshold)}`);
   }
-  const resolved = resolveDecodeOptions(decodeOptions);
+  // The inner serializer's decode options apply unless the wrapper sets its own.
+  const explicit = Object.fromEntries(Object.entries(decodeOptions).filter(([, v]) => v !== undefined));
+  const resolved = resolveDecodeOptions({ ...inner.decodeOptions, ...explicit });
   const format = inner.format as FormatId;
   return Object.freeze({
     name: `${algorithm}(${inner.name})`,
     format,
+    decodeOptions: resolved,
     encode(value: T): Buffer {
       const plain = inner.encode(value);
       // Readers bound the inflated size by maxSize too: refuse what they would refuse.

@@ -4,7 +4,7 @@
  */
 
 import { decompressPayload } from './codecs/compression-codec.js';
-import { asSerializationError, corrupt, tooLarge } from './codecs/failures.js';
+import { asSerializationError, corrupt, tooLarge, unsafe } from './codecs/failures.js';
 import { decodeJson, decodeRichJson } from './codecs/json-codec.js';
 import { decodeMsgpack } from './codecs/msgpack-codec.js';
 import { decodeV8 } from './codecs/v8-codec.js';
@@ -62,6 +62,12 @@ export function decodeWith(buf: Uint8Array, options: ResolvedDecodeOptions): unk
       case FormatId.MsgpackRecords:
         return decodeMsgpack(payload, offset, options);
       case FormatId.V8:
+        if (!options.allowV8) {
+          throw unsafe(
+            'a value written by v8()',
+            'v8.deserialize trusts its input; read such values with v8(), or pass allowV8: true where nobody else can write to Redis.',
+          );
+        }
         return decodeV8(payload, offset);
     }
   } catch (error) {

@@ -16,6 +16,7 @@ export function defineSerializer<T>(
   return Object.freeze({
     name,
     format,
+    decodeOptions: resolved,
     encode(value: T): Buffer {
       const payload = encodePayload(value);
       const size = payload.length + HEADER_SIZE;

@@ -7,6 +7,7 @@ export const DEFAULT_DECODE_OPTIONS: ResolvedDecodeOptions = Object.freeze({
   protoAction: 'remove',
   msgpackExtensions: 'safe',
   maxDepth: 512,
+  allowV8: false,
 });
 
 /** Applies defaults once and validates, so encoders and decoders never re-check options. */
@@ -28,6 +29,9 @@ export function resolveDecodeOptions(options: DecodeOptions = {}): ResolvedDecod
     throw new SerializerConfigError(
       `msgpackExtensions must be 'safe' or 'trusted', got ${String(options.msgpackExtensions)}`,
     );
+  }
+  if (typeof resolved.allowV8 !== 'boolean') {
+    throw new SerializerConfigError(`allowV8 must be true or false, got ${String(options.allowV8)}`);
   }
   return Object.freeze(resolved);
 }

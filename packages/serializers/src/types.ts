@@ -16,6 +16,8 @@ export interface Serializer<T = unknown> {
   encode(value: T): Buffer;
   /** Decodes `buf`. Throws only `SerializationError`, whatever the bytes. */
   decode(buf: Uint8Array): T;
+  /** The decode options this serializer applies; wrappers such as `compress()` inherit them. */
+  readonly decodeOptions?: ResolvedDecodeOptions;
 }
 
 /** What to do with a `__proto__` key (or a `constructor.prototype` pair) in decoded JSON. */
@@ -41,13 +43,21 @@ export interface DecodeOptions {
    */
   protoAction?: ProtoAction;
   /**
-   * msgpack extensions: `'safe'` accepts only Date, BigInt, undefined, typed
-   * arrays and records, and throws `E_SERIALIZATION_UNSAFE` for others (Error,
-   * RegExp, structured-clone references, any class registered with msgpackr's
-   * `addExtension`); `'trusted'` accepts all. Also bounds nesting depth.
+   * msgpack extensions: `'safe'` accepts only Date, BigInt, Set, undefined,
+   * typed arrays and records, and throws `E_SERIALIZATION_UNSAFE` for others
+   * (Error, RegExp, structured-clone references, any class registered with
+   * msgpackr's `addExtension`); `'trusted'` accepts all and skips the
+   * pre-decode walk (so `maxDepth` is then not enforced for msgpack).
    * @default 'safe'
    */
   msgpackExtensions?: MsgpackExtensions;
+  /**
+   * Decode values written by `v8()`. `v8.deserialize` builds any structured-clone
+   * type (RegExp, Error, ...) and trusts its input, so only readers of data
+   * nobody else can write should accept it; others throw `E_SERIALIZATION_UNSAFE`.
+   * @default false (true for the `v8()` serializer)
+   */
+  allowV8?: boolean;
   /**
    * Deepest nesting of arrays and objects accepted when decoding msgpack and rich JSON.
    * @default 512

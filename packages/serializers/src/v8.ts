@@ -20,5 +20,5 @@ import type { DecodeOptions, Serializer } from './types.js';
  * ```
  */
 export function v8<T = unknown>(options: DecodeOptions = {}): Serializer<T> {
-  return defineSerializer<T>('v8', FormatId.V8, encodeV8, options);
+  return defineSerializer<T>('v8', FormatId.V8, encodeV8, { allowV8: true, ...options });
 }

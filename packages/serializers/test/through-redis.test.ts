@@ -3,7 +3,7 @@
  * is stored with SET and read back with GETBUFFER by another client.
  */
 
-import { compress, decode, json, msgpack, v8 } from '@stratacache/serializers';
+import { compress, json, msgpack, v8 } from '@stratacache/serializers';
 import { redisTest } from '@stratacache/test-utils';
 import { describe, expect } from 'vitest';
 
@@ -31,7 +31,7 @@ describe('through Redis', () => {
       await redis.set(key, serializer.encode(value));
       const stored = await redis.getBuffer(key);
       expect(stored).not.toBeNull();
-      expect(decode(stored as Buffer), serializer.name).toEqual(value);
+      expect(serializer.decode(stored as Buffer), serializer.name).toEqual(value);
     }
   });
 

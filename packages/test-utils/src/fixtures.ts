@@ -27,7 +27,7 @@ export function testRedisUrl(): string {
 
 /**
  * A new ioredis client to the test Redis, failing fast rather than hanging
- * (one retry per command, no offline queue) so a broken test errors at once.
+ * (one retry per command, a 5 s connect timeout) so a broken test errors soon.
  */
 export function connectTestRedis(options: RedisOptions = {}): Redis {
   return new Redis(testRedisUrl(), {

@@ -1,5 +1,5 @@
 /**
- * vitest global setup: resolves one Redis for the whole run (see
+ * vitest global setup: resolves one Redis per project, that is per package (see
  * resolve-redis.ts) and hands it to tests through `inject('redis')`.
  * The teardown stops whatever was started, also when tests failed; the
  * process guard covers runs that are interrupted or killed.

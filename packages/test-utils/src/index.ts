@@ -1,7 +1,7 @@
 /**
  * @stratacache/test-utils (private): real Redis for stratacache tests.
  *
- * - `global-setup`: one Redis per run (REDIS_URL, else redis-server from PATH,
+ * - `global-setup`: one Redis per vitest project (REDIS_URL, else redis-server from PATH,
  *   else a container, else a clear error), provided as `inject('redis')`.
  * - `startRedisServer`: extra servers with a password, ACL users, TLS,
  *   maxmemory or DEBUG, that tests can stop, kill, pause and restart.

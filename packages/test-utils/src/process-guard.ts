@@ -51,7 +51,14 @@ export function guardProcess(pid: number): void {
       for (const p of tracked) killNow(p);
     });
   }
-  ensureReaper()?.stdin?.write(`+${pid}\n`);
+  const current = reaper;
+  const active = ensureReaper();
+  if (active && active !== current) {
+    // A new reaper (the first, or a replacement for one that died) learns every tracked pid.
+    active.stdin?.write([...tracked].map((p) => `+${p}\n`).join(''));
+  } else {
+    active?.stdin?.write(`+${pid}\n`);
+  }
 }
 
 /** Stops tracking `pid` (it exited, or was stopped on purpose). */

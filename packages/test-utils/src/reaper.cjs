@@ -47,7 +47,8 @@ process.stdin.on('data', (chunk) => {
 process.stdin.on('end', reap);
 process.stdin.on('close', reap);
 process.stdin.on('error', reap);
-// Ctrl-C reaches the whole process group; reap instead of dying with pids listed.
+// detached: true gives the reaper its own session, so a Ctrl-C of the owner does not reach it;
+// if someone signals it directly, it reaps before it goes.
 process.on('SIGINT', reap);
 process.on('SIGTERM', reap);
 process.on('SIGHUP', reap);

@@ -162,11 +162,18 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   let paused = false;
   let stopped = false;
 
-  const pingTarget = (): PingTarget => ({
-    port,
-    password: options.password,
-    tls: tls ? { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey } : undefined,
-  });
+  // Readiness goes over the unix socket in our private temp dir when there is
+  // one: a PONG on the TCP port could come from another process that took the
+  // port between our probe and the bind.
+  const privateSocket = options.unixSocket !== false ? join(dir, 'redis.sock') : undefined;
+  const pingTarget = (): PingTarget =>
+    privateSocket
+      ? { socketPath: privateSocket, password: options.password }
+      : {
+          port,
+          password: options.password,
+          tls: tls ? { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey } : undefined,
+        };
 
   const launch = async (attempt: number, mayMovePort: boolean): Promise<void> => {
     child = spawnRedisProcess(binary, args, onOutput);
@@ -176,7 +183,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       waitForPing(pingTarget(), { timeoutMs: options.startTimeoutMs ?? 10_000, alive }),
       spawnError,
     ]);
-    if (ready === true) return;
+    if (ready === true && alive()) return;
     child.kill('SIGKILL');
     await waitForExit(child, 2000);
     // The port was taken between our probe and the bind: try another once or twice.
@@ -212,7 +219,16 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     }
   };
 
-  const socketPath = options.unixSocket !== false ? join(dir, 'redis.sock') : undefined;
+  // stop, kill and restart run one after another, so a stop() issued during a
+  // restart() waits for it and then stops the new process instead of racing it.
+  let lifecycle: Promise<unknown> = Promise.resolve();
+  const serially = <T>(operation: () => Promise<T>): Promise<T> => {
+    const next = lifecycle.then(operation, operation);
+    lifecycle = next.catch(() => {});
+    return next;
+  };
+
+  const socketPath = privateSocket;
   const auth = options.password !== undefined ? `:${encodeURIComponent(options.password)}@` : '';
   const handle: RedisServerHandle = {
     host: '127.0.0.1',
@@ -235,14 +251,16 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       return paused;
     },
     output: () => output,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await stopProcess('SIGTERM');
-      rmSync(dir, { recursive: true, force: true });
+    stop() {
+      return serially(async () => {
+        if (stopped) return;
+        stopped = true;
+        await stopProcess('SIGTERM');
+        rmSync(dir, { recursive: true, force: true });
+      });
     },
-    async kill() {
-      await stopProcess('SIGKILL');
+    kill() {
+      return serially(() => stopProcess('SIGKILL'));
     },
     pause() {
       if (!paused && isProcessAlive(child.pid as number)) {
@@ -256,11 +274,13 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
         paused = false;
       }
     },
-    async restart() {
-      if (stopped) throw new Error('restart() after stop(): start a new server instead');
-      await stopProcess('SIGTERM');
-      // Same port on purpose: clients configured with it must find the server again.
-      await launch(0, false);
+    restart() {
+      return serially(async () => {
+        if (stopped) throw new Error('restart() after stop(): start a new server instead');
+        await stopProcess('SIGTERM');
+        // Same port on purpose: clients configured with it must find the server again.
+        await launch(0, false);
+      });
     },
   };
   return handle;

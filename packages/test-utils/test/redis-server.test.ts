@@ -128,6 +128,16 @@ describe('startRedisServer', () => {
     await expect(attempt).rejects.toThrowError(/no-such-option/);
   });
 
+  it('runs stop() issued during restart() after it, leaving nothing running', async () => {
+    const server = await startRedisServer();
+    const restarting = server.restart();
+    const stopping = server.stop();
+    await restarting;
+    await stopping;
+    expect(isProcessAlive(server.pid)).toBe(false);
+    expect(await ping({ port: server.port }, 300)).toBe(false);
+  });
+
   it('fails clearly when the binary does not exist', async () => {
     await expect(startRedisServer({ binary: '/nonexistent/redis-server' })).rejects.toThrowError(/ENOENT/);
   });

@@ -45,7 +45,11 @@ export function unsafe(detail: string, hint: string): SerializationError {
   });
 }
 
-/** Wraps anything a codec threw that is not already a SerializationError. */
+/**
+ * Wraps anything a codec threw that is not already a SerializationError. The
+ * codec's own message may quote the stored bytes (JSON.parse and msgpackr do),
+ * and messages end up in logs, so it is kept only as `cause`.
+ */
 export function asSerializationError(format: string, error: unknown): SerializationError {
   if (error instanceof SerializationError) return error;
   const message = error instanceof Error ? error.message : String(error);
@@ -55,5 +59,5 @@ export function asSerializationError(format: string, error: unknown): Serializat
   if (error instanceof RangeError && /call stack/i.test(message)) {
     return corrupt(format, 'nested too deeply', error);
   }
-  return corrupt(format, message, error);
+  return corrupt(format, `${error instanceof Error ? error.name : 'error'} while decoding`, error);
 }

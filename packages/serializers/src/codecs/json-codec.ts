@@ -11,10 +11,12 @@
  */
 import sjson from 'secure-json-parse';
 import type { ResolvedDecodeOptions } from '../types.js';
-import { corrupt, encodeFailure, unsafe } from './failures.js';
+import { corrupt, encodeFailure, tooLarge, unsafe } from './failures.js';
 
 /** The key that marks a tagged value in rich JSON. */
 export const RICH_TAG = '$sc';
+/** Longest BigInt (in decimal digits) rich JSON decodes; longer is E_SERIALIZATION_TOO_LARGE. */
+export const MAX_BIGINT_DIGITS = 10_000;
 
 /** Encodes `value` as plain JSON text bytes. */
 export function encodeJson(value: unknown): Buffer {
@@ -137,6 +139,10 @@ function reviveTag(tagged: Record<string, unknown>, depth: number, options: Reso
       if (data === '-0') return -0;
       break;
     case 'B':
+      // BigInt() of a decimal string costs more than linear time: a huge one would block the loop.
+      if (typeof data === 'string' && data.length > MAX_BIGINT_DIGITS) {
+        throw tooLarge(`A BigInt of ${data.length} digits`, undefined, MAX_BIGINT_DIGITS);
+      }
       if (typeof data === 'string' && /^-?\d+$/.test(data)) return BigInt(data);
       break;
     case 'D':
@@ -150,7 +156,8 @@ function reviveTag(tagged: Record<string, unknown>, depth: number, options: Reso
     case 'U8':
       if (typeof data === 'string') {
         const bytes = Buffer.from(data, 'base64');
-        return tag === 'Buf' ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        // A copy for Uint8Array: a view would expose the rest of Node's shared Buffer pool.
+        return tag === 'Buf' ? bytes : new Uint8Array(bytes);
       }
       break;
     case 'S':

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compress } from '../compression.js';
-import { ENVELOPE_MAGIC, ENVELOPE_VERSION, HEADER_SIZE } from '../envelope.js';
+import { ENVELOPE_MAGIC, ENVELOPE_VERSION, FormatId, HEADER_SIZE } from '../envelope.js';
 import { SerializationErrorCode, StratacacheError } from '../errors.js';
 import { json } from '../json.js';
 import { msgpack } from '../msgpack.js';
@@ -99,10 +99,17 @@ export function describeSerializerContract(
       expect(buf[2]).toBe(serializer.format);
     });
 
-    it('reads values written by every built-in serializer', () => {
+    it('reads values written by every built-in serializer (v8 only when it allows v8)', () => {
       const value = { id: 1, name: 'x', list: [1, 2, 3], nested: { ok: true } };
       for (const [writerName, writer] of builtInSerializers()) {
-        expect(serializer.decode(writer.encode(value)), `written by ${writerName}`).toEqual(value);
+        const bytes = writer.encode(value);
+        if (writer.format === FormatId.V8 && !serializer.decodeOptions?.allowV8) {
+          expect(() => serializer.decode(bytes), `written by ${writerName}`).toThrowError(
+            expect.objectContaining({ code: SerializationErrorCode.Unsafe }),
+          );
+          continue;
+        }
+        expect(serializer.decode(bytes), `written by ${writerName}`).toEqual(value);
       }
     });
 
