@@ -10,6 +10,9 @@
 import { readFileSync } from 'node:fs';
 
 const file = process.argv[2];
+// The runner's exit code: vitest reports success: true in its JSON even when an
+// unhandled error failed the run, so a non-zero exit with no failed test counts as one.
+const runnerExit = Number(process.argv[3] ?? 0);
 let report;
 try {
   report = JSON.parse(readFileSync(file, 'utf8'));
@@ -29,8 +32,8 @@ if (brokenFiles.length > 0) {
   for (const r of brokenFiles) console.error(`  ${r.name}: ${(r.message ?? '').split('\n')[0]}`);
   failed += brokenFiles.length;
 }
-if (report.success === false && failed === 0) {
-  console.error('vitest reported an unsuccessful run (an unhandled error?) without a failed test');
+if ((report.success === false || runnerExit !== 0) && failed === 0) {
+  console.error(`the test run failed (exit ${runnerExit}) without a failed test: an unhandled error, see above`);
   failed = 1;
 }
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);

@@ -1,0 +1,249 @@
+/**
+ * Pub/sub on a dedicated subscriber connection: namespaced channels, pattern
+ * subscriptions, handlers routed by topic with an optional filter, JSON or
+ * binary payloads.
+ *
+ * After a reconnect it resubscribes every channel itself and then emits
+ * `resubscribed` with how long it was away: messages published meanwhile are
+ * lost (Redis pub/sub keeps nothing), so layers with local state must
+ * reconcile on that event (the invalidation bus clears its memory tiers).
+ */
+import { EventEmitter } from 'node:events';
+import type { Cluster, Redis } from 'ioredis';
+import { publishDiagnostic } from './diagnostics.js';
+import { escapeGlob, type KeyBuilder } from './keys.js';
+
+/** Who sent a message, as handlers see it. */
+export interface MessageMeta {
+  /** The topic (the channel without its namespace). */
+  topic: string;
+  /** The full channel name. */
+  channel: string;
+  /** The pattern that matched, for pattern subscriptions. */
+  pattern?: string;
+}
+
+/** A message handler; `T` is the JSON payload type (or Buffer in binary mode). */
+export type MessageHandler<T> = (payload: T, meta: MessageMeta) => void;
+
+/** Options of `subscribe` and `psubscribe`. */
+export interface SubscribeOptions<T> {
+  /** Deliver the payload as a Buffer instead of parsing JSON. @default false */
+  binary?: boolean;
+  /** Called before the handler; a message it rejects is not delivered. */
+  filter?: (payload: T, meta: MessageMeta) => boolean;
+}
+
+/** A live subscription; `unsubscribe()` removes its handler (and the channel when it was the last). */
+export interface Subscription {
+  unsubscribe(): Promise<void>;
+}
+
+/** What `resubscribed` carries. */
+export interface ResubscribedEvent {
+  /** How long the subscriber was disconnected, in ms: messages of that window are lost. */
+  downtimeMs: number;
+  channels: string[];
+  patterns: string[];
+}
+
+interface Entry {
+  handler: MessageHandler<unknown>;
+  binary: boolean;
+  filter?: (payload: unknown, meta: MessageMeta) => boolean;
+}
+
+/** Publisher plus a lazily created subscriber connection. Events: `resubscribed`, `message-error`. */
+export class PubSub extends EventEmitter {
+  private subscriber: Redis | Cluster | undefined;
+  private readonly channels = new Map<string, Set<Entry>>();
+  private readonly patterns = new Map<string, Set<Entry>>();
+  private downSince: number | undefined;
+  private closed = false;
+  private readonly topicStart: string;
+
+  constructor(
+    private readonly publisher: Redis | Cluster,
+    private readonly createSubscriber: () => Redis | Cluster,
+    private readonly keys: KeyBuilder,
+    private readonly name = 'stratacache',
+  ) {
+    super();
+    this.topicStart = keys.channel('x').slice(0, -1);
+  }
+
+  /** The channel name of `topic` in this namespace. */
+  channelOf(topic: string): string {
+    return this.keys.channel(topic);
+  }
+
+  /** Publishes `payload` (JSON, or a Buffer as is) on `topic`; resolves to the number of receivers. */
+  async publish(topic: string, payload: unknown): Promise<number> {
+    const data = Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
+    return this.publisher.publish(this.channelOf(topic), data);
+  }
+
+  /** Subscribes `handler` to `topic`. */
+  async subscribe<T = unknown>(
+    topic: string,
+    handler: MessageHandler<T>,
+    options: SubscribeOptions<T> = {},
+  ): Promise<Subscription> {
+    return this.add(this.channels, this.channelOf(topic), handler, options, false);
+  }
+
+  /**
+   * Subscribes `handler` to every topic matching `topicGlob` (`'user.*'`):
+   * the namespace part is escaped, the glob is used as written.
+   */
+  async psubscribe<T = unknown>(
+    topicGlob: string,
+    handler: MessageHandler<T>,
+    options: SubscribeOptions<T> = {},
+  ): Promise<Subscription> {
+    return this.add(this.patterns, `${escapeGlob(this.topicStart)}${topicGlob}`, handler, options, true);
+  }
+
+  /** Channels and patterns currently subscribed. */
+  subscriptions(): { channels: string[]; patterns: string[] } {
+    return { channels: [...this.channels.keys()], patterns: [...this.patterns.keys()] };
+  }
+
+  /** Closes the subscriber connection. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const subscriber = this.subscriber;
+    this.subscriber = undefined;
+    this.channels.clear();
+    this.patterns.clear();
+    if (subscriber) {
+      if (subscriber.status === 'ready') await subscriber.quit().catch(() => subscriber.disconnect());
+      else subscriber.disconnect();
+    }
+  }
+
+  private async add<T>(
+    table: Map<string, Set<Entry>>,
+    name: string,
+    handler: MessageHandler<T>,
+    options: SubscribeOptions<T>,
+    pattern: boolean,
+  ): Promise<Subscription> {
+    if (this.closed) throw new Error('PubSub is closed');
+    const entry: Entry = {
+      handler: handler as MessageHandler<unknown>,
+      binary: options.binary ?? false,
+      filter: options.filter as Entry['filter'],
+    };
+    let set = table.get(name);
+    const first = !set;
+    if (!set) {
+      set = new Set();
+      table.set(name, set);
+    }
+    set.add(entry);
+    const subscriber = this.connection();
+    if (first) {
+      try {
+        if (pattern) await subscriber.psubscribe(name);
+        else await subscriber.subscribe(name);
+      } catch (error) {
+        set.delete(entry);
+        if (set.size === 0) table.delete(name);
+        throw error;
+      }
+    }
+    return {
+      unsubscribe: async () => {
+        const current = table.get(name);
+        if (!current?.delete(entry) || current.size > 0) return;
+        table.delete(name);
+        if (this.subscriber && this.subscriber.status === 'ready') {
+          if (pattern) await this.subscriber.punsubscribe(name);
+          else await this.subscriber.unsubscribe(name);
+        }
+      },
+    };
+  }
+
+  private connection(): Redis | Cluster {
+    if (this.subscriber) return this.subscriber;
+    const subscriber = this.createSubscriber();
+    this.subscriber = subscriber;
+    subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+      const name = channel.toString();
+      this.deliver(this.channels.get(name), message, { topic: this.topicOf(name), channel: name });
+    });
+    subscriber.on('pmessageBuffer', (pattern: Buffer, channel: Buffer, message: Buffer) => {
+      const name = channel.toString();
+      const patternName = pattern.toString();
+      this.deliver(this.patterns.get(patternName), message, {
+        topic: this.topicOf(name),
+        channel: name,
+        pattern: patternName,
+      });
+    });
+    subscriber.on('close', () => {
+      this.downSince ??= Date.now();
+    });
+    subscriber.on('ready', () => {
+      if (this.downSince === undefined) return;
+      const downtimeMs = Date.now() - this.downSince;
+      this.downSince = undefined;
+      void this.resubscribe(subscriber, downtimeMs);
+    });
+    return subscriber;
+  }
+
+  private async resubscribe(subscriber: Redis | Cluster, downtimeMs: number): Promise<void> {
+    const channels = [...this.channels.keys()];
+    const patterns = [...this.patterns.keys()];
+    try {
+      // autoResubscribe is off: resubscribing here means the event fires only once it is done.
+      if (channels.length > 0) await subscriber.subscribe(...channels);
+      if (patterns.length > 0) await subscriber.psubscribe(...patterns);
+    } catch (error) {
+      this.emit('message-error', error);
+      return;
+    }
+    const event: ResubscribedEvent = { downtimeMs, channels, patterns };
+    publishDiagnostic('resubscribed', { client: this.name, ...event });
+    this.emit('resubscribed', event);
+  }
+
+  private topicOf(channel: string): string {
+    if (!channel.startsWith(this.topicStart)) return channel;
+    return decodeURIComponent(channel.slice(this.topicStart.length));
+  }
+
+  private deliver(entries: Set<Entry> | undefined, message: Buffer, meta: MessageMeta): void {
+    if (!entries) return;
+    let parsed: unknown;
+    let parseError: unknown;
+    for (const entry of entries) {
+      let payload: unknown = message;
+      if (!entry.binary) {
+        if (parsed === undefined && parseError === undefined) {
+          try {
+            parsed = JSON.parse(message.toString('utf8'));
+          } catch (error) {
+            parseError = error;
+          }
+        }
+        if (parseError !== undefined) {
+          this.emit('message-error', parseError, meta);
+          continue;
+        }
+        payload = parsed;
+      }
+      try {
+        if (entry.filter && !entry.filter(payload, meta)) continue;
+        entry.handler(payload, meta);
+      } catch (error) {
+        // A throwing handler must not stop delivery to the others.
+        this.emit('message-error', error, meta);
+      }
+    }
+  }
+}

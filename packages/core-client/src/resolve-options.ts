@@ -1,0 +1,203 @@
+/** Resolves `createRedis` options once: defaults, then the environment, then explicit options. */
+import { toMs } from './duration.js';
+import { ConfigError } from './errors.js';
+import { DEFAULTS, type HostPort, type RedisClientOptions, type ResolvedOptions, type TlsOptions } from './options.js';
+import { redactUrl } from './redact.js';
+
+type Connection = Pick<ResolvedOptions, 'host' | 'port' | 'socketPath' | 'username' | 'password' | 'db' | 'tls'>;
+
+function fail(source: string, requirement: string, got: unknown): never {
+  throw new ConfigError(`${source} ${requirement}; got ${JSON.stringify(got)}`, { context: { option: source } });
+}
+
+function parsePort(value: unknown, source: string): number {
+  const port = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    fail(source, 'must be an integer from 1 to 65535', value);
+  }
+  return port;
+}
+
+function parseDb(value: unknown, source: string): number {
+  const db = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof db !== 'number' || !Number.isInteger(db) || db < 0) fail(source, 'must be a non-negative integer', value);
+  return db;
+}
+
+function parseBool(value: string, source: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+  return fail(source, "must be 'true' or 'false'", value);
+}
+
+/** Parses `host:port,host:port` lists (REDIS_SENTINELS, REDIS_CLUSTER_NODES). */
+export function parseNodeList(value: string, source: string): HostPort[] {
+  const nodes = value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(part);
+      if (!match)
+        return fail(
+          source,
+          "must be a comma-separated list of host:port, such as '10.0.0.1:26379,10.0.0.2:26379'",
+          value,
+        );
+      return { host: match[1] as string, port: parsePort(match[2], source) };
+    });
+  if (nodes.length === 0) fail(source, 'must name at least one host:port', value);
+  return nodes;
+}
+
+/** Applies a `redis://`, `rediss://` or `unix://` URL onto `target`. */
+function applyUrl(target: Connection, url: string, source: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    fail(
+      source,
+      "must be a URL such as 'redis://host:6379', 'rediss://host:6380' or 'unix:///run/redis.sock'",
+      redactUrl(url),
+    );
+  }
+  const shown = redactUrl(url);
+  if (parsed.protocol === 'unix:') {
+    if (!parsed.pathname) fail(source, 'must name a socket path', shown);
+    target.socketPath = decodeURIComponent(parsed.pathname);
+  } else if (parsed.protocol === 'redis:' || parsed.protocol === 'rediss:') {
+    if (parsed.hostname) target.host = parsed.hostname.replace(/^\[|\]$/g, '');
+    if (parsed.port) target.port = parsePort(parsed.port, `${source} port`);
+    const db = parsed.pathname.replace(/^\//, '');
+    if (db) target.db = parseDb(db, `${source} database (the path)`);
+    if (parsed.protocol === 'rediss:') target.tls = target.tls ?? {};
+  } else {
+    fail(source, "must start with 'redis://', 'rediss://' or 'unix://'", shown);
+  }
+  if (parsed.username) target.username = decodeURIComponent(parsed.username);
+  if (parsed.password) target.password = decodeURIComponent(parsed.password);
+  const dbParam = parsed.searchParams.get('db');
+  if (dbParam !== null) target.db = parseDb(dbParam, `${source} ?db`);
+}
+
+function resolveTls(value: boolean | TlsOptions | undefined): TlsOptions | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return {};
+  return { ...value };
+}
+
+function checkPrefix(prefix: string, source: string): string {
+  // The prefix is the first segment of every key and pattern: no separator, no glob, no hash tag.
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)) {
+    fail(source, 'must be 1-64 characters of letters, digits, _ . or - (no ":", glob characters or braces)', prefix);
+  }
+  return prefix;
+}
+
+/** Resolves options once. Throws a `ConfigError` naming the bad option or variable. */
+export function resolveOptions(options: RedisClientOptions = {}): ResolvedOptions {
+  const env = options.env ?? process.env;
+  const conn: Connection = {
+    host: DEFAULTS.host,
+    port: DEFAULTS.port,
+    socketPath: undefined,
+    username: undefined,
+    password: undefined,
+    db: DEFAULTS.db,
+    tls: undefined,
+  };
+
+  if (options.url !== undefined) {
+    applyUrl(conn, options.url, 'url');
+  } else {
+    if (env.REDIS_HOST) conn.host = env.REDIS_HOST;
+    if (env.REDIS_PORT) conn.port = parsePort(env.REDIS_PORT, 'REDIS_PORT');
+    if (env.REDIS_DB) conn.db = parseDb(env.REDIS_DB, 'REDIS_DB');
+    if (env.REDIS_USERNAME) conn.username = env.REDIS_USERNAME;
+    if (env.REDIS_PASSWORD) conn.password = env.REDIS_PASSWORD;
+    if (env.REDIS_SOCKET_PATH) conn.socketPath = env.REDIS_SOCKET_PATH;
+    if (env.REDIS_TLS && parseBool(env.REDIS_TLS, 'REDIS_TLS')) conn.tls = {};
+    if (env.REDIS_URL) applyUrl(conn, env.REDIS_URL, 'REDIS_URL');
+  }
+
+  if (options.host !== undefined) conn.host = options.host;
+  if (options.port !== undefined) conn.port = parsePort(options.port, 'port');
+  if (options.socketPath !== undefined) conn.socketPath = options.socketPath;
+  if (options.username !== undefined) conn.username = options.username;
+  if (options.password !== undefined) conn.password = options.password;
+  if (options.db !== undefined) conn.db = parseDb(options.db, 'db');
+  if (options.tls !== undefined) conn.tls = resolveTls(options.tls);
+  if (conn.tls && conn.tls.rejectUnauthorized === undefined) conn.tls.rejectUnauthorized = true;
+
+  const clusterNodes =
+    options.clusterNodes ??
+    (env.REDIS_CLUSTER_NODES ? parseNodeList(env.REDIS_CLUSTER_NODES, 'REDIS_CLUSTER_NODES') : []);
+  const sentinels =
+    options.sentinels ?? (env.REDIS_SENTINELS ? parseNodeList(env.REDIS_SENTINELS, 'REDIS_SENTINELS') : []);
+  const sentinelName = options.sentinelName ?? env.REDIS_SENTINEL_NAME ?? undefined;
+  for (const [list, source] of [
+    [clusterNodes, 'clusterNodes'],
+    [sentinels, 'sentinels'],
+  ] as const) {
+    for (const node of list) {
+      if (!node || typeof node.host !== 'string' || !node.host) fail(source, 'entries need a host', node);
+      parsePort(node.port, `${source} port`);
+    }
+  }
+  if (clusterNodes.length > 0 && sentinels.length > 0) {
+    fail('clusterNodes', 'cannot be combined with sentinels (REDIS_CLUSTER_NODES with REDIS_SENTINELS)', 'both set');
+  }
+  if (sentinels.length > 0 && !sentinelName) {
+    fail(
+      'sentinelName',
+      '(REDIS_SENTINEL_NAME) is required with sentinels: the name of the monitored master group',
+      sentinelName,
+    );
+  }
+  if (clusterNodes.length > 0 && conn.db !== 0)
+    fail('db', 'must be 0 on Redis Cluster, which has one database', conn.db);
+
+  const mode = clusterNodes.length > 0 ? 'cluster' : sentinels.length > 0 ? 'sentinel' : 'standalone';
+  const prefix = checkPrefix(
+    options.prefix ?? env.REDIS_NS ?? DEFAULTS.prefix,
+    options.prefix !== undefined ? 'prefix' : 'REDIS_NS',
+  );
+
+  const positiveInt = (value: unknown, source: string, min = 1): number => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
+      fail(source, `must be an integer >= ${min}`, value);
+    return value;
+  };
+  const breakerInput = options.breaker === false ? false : { ...DEFAULTS.breaker, ...(options.breaker ?? {}) };
+
+  return Object.freeze({
+    mode,
+    ...conn,
+    sentinels,
+    sentinelName,
+    clusterNodes,
+    prefix,
+    maxKeyLength: positiveInt(options.maxKeyLength ?? DEFAULTS.maxKeyLength, 'maxKeyLength', 16),
+    connectTimeoutMs: toMs(options.connectTimeout ?? DEFAULTS.connectTimeout, 'connectTimeout'),
+    commandTimeoutMs: toMs(options.commandTimeout ?? DEFAULTS.commandTimeout, 'commandTimeout'),
+    maxOfflineQueue: positiveInt(options.maxOfflineQueue ?? DEFAULTS.maxOfflineQueue, 'maxOfflineQueue', 0),
+    maxRetriesPerRequest: positiveInt(
+      options.maxRetriesPerRequest ?? DEFAULTS.maxRetriesPerRequest,
+      'maxRetriesPerRequest',
+      0,
+    ),
+    reconnectBaseDelayMs: toMs(options.reconnectBaseDelay ?? DEFAULTS.reconnectBaseDelay, 'reconnectBaseDelay'),
+    reconnectMaxDelayMs: toMs(options.reconnectMaxDelay ?? DEFAULTS.reconnectMaxDelay, 'reconnectMaxDelay'),
+    breaker:
+      breakerInput === false
+        ? false
+        : {
+            failureThreshold: positiveInt(breakerInput.failureThreshold, 'breaker.failureThreshold'),
+            windowMs: toMs(breakerInput.window, 'breaker.window'),
+            openDurationMs: toMs(breakerInput.openDuration, 'breaker.openDuration'),
+          },
+    connectionName: options.connectionName ?? DEFAULTS.connectionName,
+  });
+}

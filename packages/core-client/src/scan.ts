@@ -1,0 +1,86 @@
+/**
+ * SCAN over every master (one server, or each master of a Cluster) and
+ * UNLINK of what it finds, in pipelined batches. KEYS is never used: it
+ * blocks the server for as long as it walks the keyspace.
+ */
+import type { Cluster, Redis } from 'ioredis';
+
+/** Options of {@link scanKeys}. */
+export interface ScanOptions {
+  /** COUNT hint per SCAN call: how much work the server does per round trip. @default 500 */
+  count?: number;
+  /** Only keys of this type (`string`, `hash`, `set`, ...). */
+  type?: string;
+}
+
+/** The nodes to scan: the client itself, or every Cluster master. */
+export function scanTargets(client: Redis | Cluster): Redis[] {
+  return (client as Cluster).isCluster ? (client as Cluster).nodes('master') : [client as Redis];
+}
+
+/**
+ * Yields batches of key names matching `pattern` (already escaped by the key
+ * builder) from every master. A key may appear twice if it moves during the
+ * scan (SCAN's own guarantee); callers that count should tolerate that.
+ */
+export async function* scanKeys(
+  client: Redis | Cluster,
+  pattern: string,
+  options: ScanOptions = {},
+): AsyncGenerator<string[], void, undefined> {
+  const count = options.count ?? 500;
+  for (const node of scanTargets(client)) {
+    let cursor = '0';
+    do {
+      const args: (string | number)[] = [cursor, 'MATCH', pattern, 'COUNT', count];
+      if (options.type) args.push('TYPE', options.type);
+      const [next, keys] = (await node.scan(...(args as [string, 'MATCH', string, 'COUNT', number]))) as [
+        string,
+        string[],
+      ];
+      cursor = next;
+      if (keys.length > 0) yield keys;
+    } while (cursor !== '0');
+  }
+}
+
+/** Options of {@link unlinkMatching}. */
+export interface UnlinkOptions extends ScanOptions {
+  /** Count what would be removed without removing it. @default false */
+  dryRun?: boolean;
+}
+
+/**
+ * Removes every key matching `pattern` with UNLINK (memory is freed in the
+ * background), one pipeline per SCAN batch, and returns how many were removed
+ * (or would be, with `dryRun`). On Cluster each key is unlinked on its own
+ * master, one key per command, so no CROSSSLOT error can arise.
+ */
+export async function unlinkMatching(
+  client: Redis | Cluster,
+  pattern: string,
+  options: UnlinkOptions = {},
+): Promise<number> {
+  const count = options.count ?? 500;
+  let removed = 0;
+  for (const node of scanTargets(client)) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', count);
+      cursor = next;
+      if (keys.length === 0) continue;
+      if (options.dryRun) {
+        removed += keys.length;
+        continue;
+      }
+      const pipeline = node.pipeline();
+      for (const key of keys) pipeline.unlink(key);
+      const results = (await pipeline.exec()) ?? [];
+      for (const [error, value] of results) {
+        if (error) throw error;
+        removed += Number(value);
+      }
+    } while (cursor !== '0');
+  }
+  return removed;
+}
