@@ -135,7 +135,7 @@ export class StrataRedis extends EventEmitter {
   pubsub(namespace = 'events'): PubSub {
     this.pubsubInstance ??= new PubSub(
       this.client,
-      () => this.duplicate('subscriber', { autoResubscribe: false }),
+      () => this.duplicate('subscriber', { autoResubscribe: false }, { shardedSubscribers: true }),
       this.keys(namespace),
       this.options.connectionName,
     );
@@ -146,8 +146,12 @@ export class StrataRedis extends EventEmitter {
    * A new connection with the same settings (for blocking commands or a
    * subscriber), closed with this client.
    */
-  duplicate(role = 'duplicate', overrides: Partial<RedisOptions> = {}): RedisConnection {
-    const connection = this.connect(`${this.options.connectionName}:${role}`, overrides);
+  duplicate(
+    role = 'duplicate',
+    overrides: Partial<RedisOptions> = {},
+    clusterOverrides: Partial<ClusterOptions> = {},
+  ): RedisConnection {
+    const connection = this.connect(`${this.options.connectionName}:${role}`, overrides, clusterOverrides);
     this.duplicates.add(connection);
     connection.once('end', () => this.duplicates.delete(connection));
     return connection;
@@ -198,7 +202,11 @@ export class StrataRedis extends EventEmitter {
     return { client: this.toString() };
   }
 
-  private connect(name: string, overrides: Partial<RedisOptions> = {}): RedisConnection {
+  private connect(
+    name: string,
+    overrides: Partial<RedisOptions> = {},
+    clusterOverrides: Partial<ClusterOptions> = {},
+  ): RedisConnection {
     const o = this.options;
     const retryStrategy = (attempt: number): number => {
       const delayMs = reconnectDelay(attempt, o.reconnectBaseDelayMs, o.reconnectMaxDelayMs);
@@ -228,6 +236,7 @@ export class StrataRedis extends EventEmitter {
         scaleReads: 'master',
         slotsRefreshTimeout: o.connectTimeoutMs,
         lazyConnect: true,
+        ...clusterOverrides,
       };
       connection = new Cluster(o.clusterNodes, clusterOptions);
     } else if (o.mode === 'sentinel') {

@@ -28,6 +28,13 @@ export type MessageHandler<T> = (payload: T, meta: MessageMeta) => void;
 
 /** Options of `subscribe` and `psubscribe`. */
 export interface SubscribeOptions<T> {
+  /**
+   * Sharded pub/sub (SSUBSCRIBE, Redis 7): on Cluster the channel lives on the
+   * shard that owns its slot instead of being broadcast to every node. Publish
+   * with `{ sharded: true }` too. `subscribe` only.
+   * @default false
+   */
+  sharded?: boolean;
   /** Deliver the payload as a Buffer instead of parsing JSON. @default false */
   binary?: boolean;
   /** Called before the handler; a message it rejects is not delivered. */
@@ -72,15 +79,23 @@ export class PubSub extends EventEmitter {
     this.topicStart = keys.channel('x').slice(0, -1);
   }
 
+  private readonly shardChannels = new Map<string, Set<Entry>>();
+
   /** The channel name of `topic` in this namespace. */
   channelOf(topic: string): string {
     return this.keys.channel(topic);
   }
 
-  /** Publishes `payload` (JSON, or a Buffer as is) on `topic`; resolves to the number of receivers. */
-  async publish(topic: string, payload: unknown): Promise<number> {
+  /**
+   * Publishes `payload` (JSON, or a Buffer as is) on `topic`; resolves to the
+   * number of receivers. `sharded` publishes with SPUBLISH.
+   */
+  async publish(topic: string, payload: unknown, options: { sharded?: boolean } = {}): Promise<number> {
     const data = Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
-    return this.publisher.publish(this.channelOf(topic), data);
+    const channel = this.channelOf(topic);
+    return options.sharded
+      ? Number(await this.publisher.spublish(channel, data))
+      : this.publisher.publish(channel, data);
   }
 
   /** Subscribes `handler` to `topic`. */
@@ -89,7 +104,9 @@ export class PubSub extends EventEmitter {
     handler: MessageHandler<T>,
     options: SubscribeOptions<T> = {},
   ): Promise<Subscription> {
-    return this.add(this.channels, this.channelOf(topic), handler, options, false);
+    return options.sharded
+      ? this.add(this.shardChannels, this.channelOf(topic), handler, options, 'shard')
+      : this.add(this.channels, this.channelOf(topic), handler, options, 'channel');
   }
 
   /**
@@ -101,12 +118,16 @@ export class PubSub extends EventEmitter {
     handler: MessageHandler<T>,
     options: SubscribeOptions<T> = {},
   ): Promise<Subscription> {
-    return this.add(this.patterns, `${escapeGlob(this.topicStart)}${topicGlob}`, handler, options, true);
+    return this.add(this.patterns, `${escapeGlob(this.topicStart)}${topicGlob}`, handler, options, 'pattern');
   }
 
   /** Channels and patterns currently subscribed. */
-  subscriptions(): { channels: string[]; patterns: string[] } {
-    return { channels: [...this.channels.keys()], patterns: [...this.patterns.keys()] };
+  subscriptions(): { channels: string[]; patterns: string[]; shardChannels: string[] } {
+    return {
+      channels: [...this.channels.keys()],
+      patterns: [...this.patterns.keys()],
+      shardChannels: [...this.shardChannels.keys()],
+    };
   }
 
   /** Closes the subscriber connection. Idempotent. */
@@ -117,6 +138,7 @@ export class PubSub extends EventEmitter {
     this.subscriber = undefined;
     this.channels.clear();
     this.patterns.clear();
+    this.shardChannels.clear();
     if (subscriber) {
       if (subscriber.status === 'ready') await subscriber.quit().catch(() => subscriber.disconnect());
       else subscriber.disconnect();
@@ -128,7 +150,7 @@ export class PubSub extends EventEmitter {
     name: string,
     handler: MessageHandler<T>,
     options: SubscribeOptions<T>,
-    pattern: boolean,
+    kind: 'channel' | 'pattern' | 'shard',
   ): Promise<Subscription> {
     if (this.closed) throw new Error('PubSub is closed');
     const entry: Entry = {
@@ -146,7 +168,8 @@ export class PubSub extends EventEmitter {
     const subscriber = this.connection();
     if (first) {
       try {
-        if (pattern) await subscriber.psubscribe(name);
+        if (kind === 'pattern') await subscriber.psubscribe(name);
+        else if (kind === 'shard') await subscriber.ssubscribe(name);
         else await subscriber.subscribe(name);
       } catch (error) {
         set.delete(entry);
@@ -160,7 +183,8 @@ export class PubSub extends EventEmitter {
         if (!current?.delete(entry) || current.size > 0) return;
         table.delete(name);
         if (this.subscriber && this.subscriber.status === 'ready') {
-          if (pattern) await this.subscriber.punsubscribe(name);
+          if (kind === 'pattern') await this.subscriber.punsubscribe(name);
+          else if (kind === 'shard') await this.subscriber.sunsubscribe(name);
           else await this.subscriber.unsubscribe(name);
         }
       },
@@ -174,6 +198,10 @@ export class PubSub extends EventEmitter {
     subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       const name = channel.toString();
       this.deliver(this.channels.get(name), message, { topic: this.topicOf(name), channel: name });
+    });
+    subscriber.on('smessageBuffer', (channel: Buffer, message: Buffer) => {
+      const name = channel.toString();
+      this.deliver(this.shardChannels.get(name), message, { topic: this.topicOf(name), channel: name });
     });
     subscriber.on('pmessageBuffer', (pattern: Buffer, channel: Buffer, message: Buffer) => {
       const name = channel.toString();
@@ -199,15 +227,17 @@ export class PubSub extends EventEmitter {
   private async resubscribe(subscriber: Redis | Cluster, downtimeMs: number): Promise<void> {
     const channels = [...this.channels.keys()];
     const patterns = [...this.patterns.keys()];
+    const shardChannels = [...this.shardChannels.keys()];
     try {
       // autoResubscribe is off: resubscribing here means the event fires only once it is done.
       if (channels.length > 0) await subscriber.subscribe(...channels);
       if (patterns.length > 0) await subscriber.psubscribe(...patterns);
+      for (const channel of shardChannels) await subscriber.ssubscribe(channel);
     } catch (error) {
       this.emit('message-error', error);
       return;
     }
-    const event: ResubscribedEvent = { downtimeMs, channels, patterns };
+    const event: ResubscribedEvent = { downtimeMs, channels: [...channels, ...shardChannels], patterns };
     publishDiagnostic('resubscribed', { client: this.name, ...event });
     this.emit('resubscribed', event);
   }
