@@ -9,7 +9,7 @@ import { type BatchOptions, getMany, type SetManyEntry, setMany } from './batch.
 import { CircuitBreaker } from './breaker.js';
 import { publishDiagnostic } from './diagnostics.js';
 import { mapRedisError } from './error-mapping.js';
-import type { StratacacheError } from './errors.js';
+import { ConnectionError, type StratacacheError } from './errors.js';
 import { checkHealth, type HealthReport } from './health.js';
 import { KeyBuilder } from './keys.js';
 import { boundOfflineQueue } from './offline-queue.js';
@@ -32,20 +32,25 @@ export type RedisConnection = Redis | Cluster;
  * Events: `connection-error` (a redacted `StratacacheError`), `ready`, `close`.
  */
 export class StrataRedis extends EventEmitter {
-  /** Resolved options; `password` is kept but never printed. */
+  /** Resolved options, with the password shown as `***` (safe to log). */
   readonly options: ResolvedOptions;
+  /** The real password, kept out of `options` so logging them cannot leak it. */
+  readonly #password: string | undefined;
   /** The ioredis client. */
   readonly client: RedisConnection;
   /** The circuit breaker, unless turned off with `breaker: false`. */
   readonly breaker: CircuitBreaker | undefined;
   private readonly duplicates = new Set<RedisConnection>();
-  private pubsubInstance: PubSub | undefined;
+  private readonly pubsubs = new Map<string, PubSub>();
+  private subscriber: RedisConnection | undefined;
   private closing: Promise<void> | undefined;
   private lastConnectionError: StratacacheError | undefined;
 
   constructor(options: RedisClientOptions = {}) {
     super();
-    this.options = resolveOptions(options);
+    const resolved = resolveOptions(options);
+    this.#password = resolved.password;
+    this.options = Object.freeze({ ...resolved, password: resolved.password === undefined ? undefined : '***' });
     this.breaker = this.options.breaker
       ? new CircuitBreaker({ ...this.options.breaker, name: this.options.connectionName })
       : undefined;
@@ -81,7 +86,7 @@ export class StrataRedis extends EventEmitter {
       try {
         return await fn(this.client);
       } catch (error) {
-        let mapped = mapRedisError(error, command, this.options.password);
+        let mapped = mapRedisError(error, command, this.#password);
         // "Unreachable" hides the real cause when the server refused our credentials.
         if (mapped.code === 'E_CONNECTION' && this.lastConnectionError?.code === 'E_CONFIG') {
           mapped = this.lastConnectionError;
@@ -129,17 +134,27 @@ export class StrataRedis extends EventEmitter {
   }
 
   /**
-   * Pub/sub for `namespace`, on one dedicated subscriber connection shared by
-   * every namespace and closed with this client.
+   * Pub/sub for `namespace`. Every namespace shares one dedicated subscriber
+   * connection, created on first use and closed with this client.
    */
   pubsub(namespace = 'events'): PubSub {
-    this.pubsubInstance ??= new PubSub(
-      this.client,
-      () => this.duplicate('subscriber', { autoResubscribe: false }, { shardedSubscribers: true }),
-      this.keys(namespace),
-      this.options.connectionName,
-    );
-    return this.pubsubInstance;
+    this.assertOpen();
+    let bus = this.pubsubs.get(namespace);
+    if (!bus) {
+      bus = new PubSub(
+        this.client,
+        () => this.subscriberConnection(),
+        this.keys(namespace),
+        this.options.connectionName,
+      );
+      this.pubsubs.set(namespace, bus);
+    }
+    return bus;
+  }
+
+  private subscriberConnection(): RedisConnection {
+    this.subscriber ??= this.duplicate('subscriber', { autoResubscribe: false }, { shardedSubscribers: true });
+    return this.subscriber;
   }
 
   /**
@@ -151,6 +166,7 @@ export class StrataRedis extends EventEmitter {
     overrides: Partial<RedisOptions> = {},
     clusterOverrides: Partial<ClusterOptions> = {},
   ): RedisConnection {
+    this.assertOpen();
     const connection = this.connect(`${this.options.connectionName}:${role}`, overrides, clusterOverrides);
     this.duplicates.add(connection);
     connection.once('end', () => this.duplicates.delete(connection));
@@ -160,7 +176,7 @@ export class StrataRedis extends EventEmitter {
   /** PING latency, INFO facts and configuration warnings. Never throws. */
   async health(): Promise<HealthReport> {
     const report = await checkHealth(this.client, this.options.mode);
-    if (report.error) report.error = redactSecret(report.error, this.options.password);
+    if (report.error) report.error = redactSecret(report.error, this.#password);
     return report;
   }
 
@@ -170,12 +186,17 @@ export class StrataRedis extends EventEmitter {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.pubsubInstance?.close();
+      await Promise.all([...this.pubsubs.values()].map((bus) => bus.close()));
+      this.pubsubs.clear();
       const all = [this.client, ...this.duplicates];
       await Promise.all(all.map((c) => quit(c, this.options.commandTimeoutMs)));
       this.duplicates.clear();
     })();
     return this.closing;
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new ConnectionError('This client is closed; create a new one with createRedis().');
   }
 
   /** A description without secrets. */
@@ -188,7 +209,7 @@ export class StrataRedis extends EventEmitter {
           ? `sentinel ${o.sentinelName} via ${o.sentinels.map((n) => `${n.host}:${n.port}`).join(',')}`
           : o.socketPath
             ? `unix:${o.socketPath}`
-            : `${o.tls ? 'rediss' : 'redis'}://${o.username ? `${o.username}:***@` : o.password ? ':***@' : ''}${o.host}:${o.port}/${o.db}`;
+            : `${o.tls ? 'rediss' : 'redis'}://${o.username ? `${o.username}:***@` : this.#password ? ':***@' : ''}${o.host}:${o.port}/${o.db}`;
     return `StrataRedis(${where}, prefix=${o.prefix}, status=${this.client.status})`;
   }
 
@@ -215,7 +236,7 @@ export class StrataRedis extends EventEmitter {
     };
     const common: RedisOptions = {
       username: o.username,
-      password: o.password,
+      password: this.#password,
       tls: o.tls as RedisOptions['tls'],
       connectTimeout: o.connectTimeoutMs,
       commandTimeout: o.commandTimeoutMs,
@@ -258,23 +279,28 @@ export class StrataRedis extends EventEmitter {
         db: o.db,
       });
     }
-    boundOfflineQueue(connection, o.maxOfflineQueue, name);
+    boundOfflineQueue(connection, o.maxOfflineQueue, name, o.commandTimeoutMs);
     if (!(connection as Cluster).isCluster) {
       guardSockets(connection as Redis, (error) => {
-        this.lastConnectionError = mapRedisError(error, 'connection', o.password);
+        this.lastConnectionError = mapRedisError(error, 'connection', this.#password);
       });
     }
+    // The breaker counts failed calls (in run()); connection events of the main
+    // connection only close a half-open breaker once it is back. Duplicates and
+    // the subscriber never drive it.
+    const main = name === o.connectionName;
     connection.on('error', (error: unknown) => {
-      const mapped = mapRedisError(error, 'connection', o.password);
-      this.lastConnectionError = mapped;
+      const mapped = mapRedisError(error, 'connection', this.#password);
+      if (main) this.lastConnectionError = mapped;
       // Only when someone listens: an EventEmitter 'error' without listeners would throw.
       if (this.listenerCount('connection-error') > 0) this.emit('connection-error', mapped);
-      this.breaker?.recordFailure();
     });
     connection.on('ready', () => {
-      this.lastConnectionError = undefined;
+      if (main) {
+        this.lastConnectionError = undefined;
+        this.breaker?.recordSuccess();
+      }
       publishDiagnostic('connect', { client: name, mode: o.mode });
-      this.breaker?.recordSuccess();
       this.emit('ready', name);
     });
     connection.on('close', () => {

@@ -46,6 +46,13 @@ const READ_COMMANDS = new Set([
   'xrevrange',
   'xread',
   'keys',
+  'getmany',
+  'zcount',
+  'time',
+  'zrange',
+  'zrangebyscore',
+  'zrevrangebyscore',
+  'health',
 ]);
 
 /** Maps `error` (from command `command`) to a {@link StratacacheError}. */
@@ -77,6 +84,13 @@ export function mapRedisError(error: unknown, command = 'command', password?: st
         cause,
         context,
       },
+    );
+  }
+  // Replies that mean "this server cannot serve you right now": availability, like a dropped connection.
+  if (/^(READONLY|LOADING|CLUSTERDOWN|MASTERDOWN|BUSY|TRYAGAIN)\b/.test(message)) {
+    return new ConnectionError(
+      `Redis cannot serve ${command} right now (${message}); it is loading, failing over or busy. Retry later.`,
+      { cause, context },
     );
   }
   if (

@@ -93,6 +93,8 @@ export class KeyBuilder {
 
   /** A hash tag part: keys with the same tag land in the same Cluster slot. */
   tag(value: string | number): HashTag {
+    // Redis ignores an empty hash tag ({}), which would scatter keys meant to share a slot.
+    if (String(value) === '') throw new KeyError('A hash tag must not be empty');
     return new HashTag(String(value));
   }
 

@@ -81,7 +81,7 @@ export interface RedisClientOptions {
   maxOfflineQueue?: number;
   /** Reconnect attempts a queued command waits through before it is rejected. @default 2 */
   maxRetriesPerRequest?: number;
-  /** First reconnect delay; doubles each attempt, with full jitter. @default '50ms' */
+  /** First reconnect delay; doubles each attempt, half of it jittered. @default '50ms' */
   reconnectBaseDelay?: Duration;
   /** Longest reconnect delay. @default '2s' */
   reconnectMaxDelay?: Duration;

@@ -60,18 +60,31 @@ interface Entry {
   filter?: (payload: unknown, meta: MessageMeta) => boolean;
 }
 
-/** Publisher plus a lazily created subscriber connection. Events: `resubscribed`, `message-error`. */
+/** Handlers of one channel (or pattern), and the SUBSCRIBE every caller awaits. */
+interface Channel {
+  entries: Set<Entry>;
+  subscribed: Promise<void>;
+}
+
+const KEY_ESCAPES: Readonly<Record<string, string>> = { '%25': '%', '%3A': ':', '%7B': '{', '%7D': '}' };
+
+/**
+ * Pub/sub for one namespace. Every namespace of a client shares one
+ * subscriber connection; each routes only its own channels.
+ * Events: `resubscribed`, `message-error`.
+ */
 export class PubSub extends EventEmitter {
   private subscriber: Redis | Cluster | undefined;
-  private readonly channels = new Map<string, Set<Entry>>();
-  private readonly patterns = new Map<string, Set<Entry>>();
+  private readonly channels = new Map<string, Channel>();
+  private readonly patterns = new Map<string, Channel>();
   private downSince: number | undefined;
   private closed = false;
   private readonly topicStart: string;
+  private detach: (() => void) | undefined;
 
   constructor(
     private readonly publisher: Redis | Cluster,
-    private readonly createSubscriber: () => Redis | Cluster,
+    private readonly sharedSubscriber: () => Redis | Cluster,
     private readonly keys: KeyBuilder,
     private readonly name = 'stratacache',
   ) {
@@ -79,7 +92,7 @@ export class PubSub extends EventEmitter {
     this.topicStart = keys.channel('x').slice(0, -1);
   }
 
-  private readonly shardChannels = new Map<string, Set<Entry>>();
+  private readonly shardChannels = new Map<string, Channel>();
 
   /** The channel name of `topic` in this namespace. */
   channelOf(topic: string): string {
@@ -130,23 +143,32 @@ export class PubSub extends EventEmitter {
     };
   }
 
-  /** Closes the subscriber connection. Idempotent. */
+  /**
+   * Unsubscribes this namespace's channels and stops routing. The shared
+   * subscriber connection closes with the client. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     const subscriber = this.subscriber;
-    this.subscriber = undefined;
+    const channels = [...this.channels.keys()];
+    const patterns = [...this.patterns.keys()];
+    const shards = [...this.shardChannels.keys()];
     this.channels.clear();
     this.patterns.clear();
     this.shardChannels.clear();
-    if (subscriber) {
-      if (subscriber.status === 'ready') await subscriber.quit().catch(() => subscriber.disconnect());
-      else subscriber.disconnect();
+    this.detach?.();
+    if (subscriber?.status === 'ready') {
+      await Promise.all([
+        channels.length ? subscriber.unsubscribe(...channels) : undefined,
+        patterns.length ? subscriber.punsubscribe(...patterns) : undefined,
+        ...shards.map((c) => subscriber.sunsubscribe(c)),
+      ]).catch(() => {});
     }
   }
 
   private async add<T>(
-    table: Map<string, Set<Entry>>,
+    table: Map<string, Channel>,
     name: string,
     handler: MessageHandler<T>,
     options: SubscribeOptions<T>,
@@ -158,30 +180,28 @@ export class PubSub extends EventEmitter {
       binary: options.binary ?? false,
       filter: options.filter as Entry['filter'],
     };
-    let set = table.get(name);
-    const first = !set;
-    if (!set) {
-      set = new Set();
-      table.set(name, set);
-    }
-    set.add(entry);
-    const subscriber = this.connection();
-    if (first) {
-      try {
+    let channel = table.get(name);
+    if (!channel) {
+      const subscriber = this.connection();
+      const subscribed = (async () => {
         if (kind === 'pattern') await subscriber.psubscribe(name);
         else if (kind === 'shard') await subscriber.ssubscribe(name);
         else await subscriber.subscribe(name);
-      } catch (error) {
-        set.delete(entry);
-        if (set.size === 0) table.delete(name);
-        throw error;
-      }
+      })();
+      channel = { entries: new Set(), subscribed };
+      table.set(name, channel);
+      // One SUBSCRIBE per channel: every caller awaits it, and a failure removes the channel for all.
+      subscribed.catch(() => {
+        if (table.get(name) === channel) table.delete(name);
+      });
     }
+    channel.entries.add(entry);
+    await channel.subscribed;
+    const current = channel;
     return {
       unsubscribe: async () => {
-        const current = table.get(name);
-        if (!current?.delete(entry) || current.size > 0) return;
-        table.delete(name);
+        if (!current.entries.delete(entry) || current.entries.size > 0) return;
+        if (table.get(name) === current) table.delete(name);
         if (this.subscriber && this.subscriber.status === 'ready') {
           if (kind === 'pattern') await this.subscriber.punsubscribe(name);
           else if (kind === 'shard') await this.subscriber.sunsubscribe(name);
@@ -193,17 +213,17 @@ export class PubSub extends EventEmitter {
 
   private connection(): Redis | Cluster {
     if (this.subscriber) return this.subscriber;
-    const subscriber = this.createSubscriber();
+    const subscriber = this.sharedSubscriber();
     this.subscriber = subscriber;
-    subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+    const onMessage = (channel: Buffer, message: Buffer) => {
       const name = channel.toString();
       this.deliver(this.channels.get(name), message, { topic: this.topicOf(name), channel: name });
-    });
-    subscriber.on('smessageBuffer', (channel: Buffer, message: Buffer) => {
+    };
+    const onShardMessage = (channel: Buffer, message: Buffer) => {
       const name = channel.toString();
       this.deliver(this.shardChannels.get(name), message, { topic: this.topicOf(name), channel: name });
-    });
-    subscriber.on('pmessageBuffer', (pattern: Buffer, channel: Buffer, message: Buffer) => {
+    };
+    const onPatternMessage = (pattern: Buffer, channel: Buffer, message: Buffer) => {
       const name = channel.toString();
       const patternName = pattern.toString();
       this.deliver(this.patterns.get(patternName), message, {
@@ -211,16 +231,28 @@ export class PubSub extends EventEmitter {
         channel: name,
         pattern: patternName,
       });
-    });
-    subscriber.on('close', () => {
+    };
+    const onClose = () => {
       this.downSince ??= Date.now();
-    });
-    subscriber.on('ready', () => {
+    };
+    const onReady = () => {
       if (this.downSince === undefined) return;
       const downtimeMs = Date.now() - this.downSince;
       this.downSince = undefined;
       void this.resubscribe(subscriber, downtimeMs);
-    });
+    };
+    subscriber.on('messageBuffer', onMessage);
+    subscriber.on('smessageBuffer', onShardMessage);
+    subscriber.on('pmessageBuffer', onPatternMessage);
+    subscriber.on('close', onClose);
+    subscriber.on('ready', onReady);
+    this.detach = () => {
+      subscriber.off('messageBuffer', onMessage);
+      subscriber.off('smessageBuffer', onShardMessage);
+      subscriber.off('pmessageBuffer', onPatternMessage);
+      subscriber.off('close', onClose);
+      subscriber.off('ready', onReady);
+    };
     return subscriber;
   }
 
@@ -235,6 +267,10 @@ export class PubSub extends EventEmitter {
       for (const channel of shardChannels) await subscriber.ssubscribe(channel);
     } catch (error) {
       this.emit('message-error', error);
+      // A connection that is up but not subscribed would receive nothing, silently:
+      // drop it so it reconnects, and this runs again on the next 'ready'.
+      this.downSince = Date.now() - downtimeMs;
+      subscriber.disconnect(true);
       return;
     }
     const event: ResubscribedEvent = { downtimeMs, channels: [...channels, ...shardChannels], patterns };
@@ -244,11 +280,13 @@ export class PubSub extends EventEmitter {
 
   private topicOf(channel: string): string {
     if (!channel.startsWith(this.topicStart)) return channel;
-    return decodeURIComponent(channel.slice(this.topicStart.length));
+    // Only the key builder's own escapes: a stray % in a foreign channel name must not throw here.
+    return channel.slice(this.topicStart.length).replace(/%(25|3A|7B|7D)/g, (m) => KEY_ESCAPES[m] ?? m);
   }
 
-  private deliver(entries: Set<Entry> | undefined, message: Buffer, meta: MessageMeta): void {
-    if (!entries) return;
+  private deliver(channel: Channel | undefined, message: Buffer, meta: MessageMeta): void {
+    if (!channel) return;
+    const entries = channel.entries;
     let parsed: unknown;
     let parseError: unknown;
     for (const entry of entries) {

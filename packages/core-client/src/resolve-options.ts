@@ -1,5 +1,5 @@
 /** Resolves `createRedis` options once: defaults, then the environment, then explicit options. */
-import { toMs } from './duration.js';
+import { type Duration, toMs } from './duration.js';
 import { ConfigError } from './errors.js';
 import { DEFAULTS, type HostPort, type RedisClientOptions, type ResolvedOptions, type TlsOptions } from './options.js';
 import { redactUrl } from './redact.js';
@@ -67,7 +67,10 @@ function applyUrl(target: Connection, url: string, source: string): void {
   if (parsed.protocol === 'unix:') {
     if (!parsed.pathname) fail(source, 'must name a socket path', shown);
     target.socketPath = decodeURIComponent(parsed.pathname);
+    target.tls = undefined;
   } else if (parsed.protocol === 'redis:' || parsed.protocol === 'rediss:') {
+    // A TCP URL replaces a socket path that came from REDIS_SOCKET_PATH.
+    target.socketPath = undefined;
     if (parsed.hostname) target.host = parsed.hostname.replace(/^\[|\]$/g, '');
     if (parsed.port) target.port = parsePort(parsed.port, `${source} port`);
     const db = parsed.pathname.replace(/^\//, '');
@@ -76,8 +79,15 @@ function applyUrl(target: Connection, url: string, source: string): void {
   } else {
     fail(source, "must start with 'redis://', 'rediss://' or 'unix://'", shown);
   }
-  if (parsed.username) target.username = decodeURIComponent(parsed.username);
-  if (parsed.password) target.password = decodeURIComponent(parsed.password);
+  const decode = (part: string, what: string): string => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return fail(source, `has a malformed percent-escape in its ${what}`, shown);
+    }
+  };
+  if (parsed.username) target.username = decode(parsed.username, 'user name');
+  if (parsed.password) target.password = decode(parsed.password, 'password');
   const dbParam = parsed.searchParams.get('db');
   if (dbParam !== null) target.db = parseDb(dbParam, `${source} ?db`);
 }
@@ -94,6 +104,12 @@ function checkPrefix(prefix: string, source: string): string {
     fail(source, 'must be 1-64 characters of letters, digits, _ . or - (no ":", glob characters or braces)', prefix);
   }
   return prefix;
+}
+
+function positiveMs(value: Duration, source: string): number {
+  const ms = toMs(value, source);
+  if (ms <= 0) fail(source, 'must be more than 0 ms (a zero timeout would fail every command, or none)', value);
+  return ms;
 }
 
 /** Resolves options once. Throws a `ConfigError` naming the bad option or variable. */
@@ -122,6 +138,13 @@ export function resolveOptions(options: RedisClientOptions = {}): ResolvedOption
     if (env.REDIS_URL) applyUrl(conn, env.REDIS_URL, 'REDIS_URL');
   }
 
+  // An explicit address replaces whatever address the environment gave.
+  const explicitAddress =
+    options.url !== undefined ||
+    options.host !== undefined ||
+    options.port !== undefined ||
+    options.socketPath !== undefined;
+  if (options.host !== undefined || options.port !== undefined) conn.socketPath = undefined;
   if (options.host !== undefined) conn.host = options.host;
   if (options.port !== undefined) conn.port = parsePort(options.port, 'port');
   if (options.socketPath !== undefined) conn.socketPath = options.socketPath;
@@ -131,11 +154,14 @@ export function resolveOptions(options: RedisClientOptions = {}): ResolvedOption
   if (options.tls !== undefined) conn.tls = resolveTls(options.tls);
   if (conn.tls && conn.tls.rejectUnauthorized === undefined) conn.tls.rejectUnauthorized = true;
 
+  // Topology from the environment applies only when no address was given explicitly.
+  const useEnvTopology = !explicitAddress;
   const clusterNodes =
     options.clusterNodes ??
-    (env.REDIS_CLUSTER_NODES ? parseNodeList(env.REDIS_CLUSTER_NODES, 'REDIS_CLUSTER_NODES') : []);
+    (useEnvTopology && env.REDIS_CLUSTER_NODES ? parseNodeList(env.REDIS_CLUSTER_NODES, 'REDIS_CLUSTER_NODES') : []);
   const sentinels =
-    options.sentinels ?? (env.REDIS_SENTINELS ? parseNodeList(env.REDIS_SENTINELS, 'REDIS_SENTINELS') : []);
+    options.sentinels ??
+    (useEnvTopology && env.REDIS_SENTINELS ? parseNodeList(env.REDIS_SENTINELS, 'REDIS_SENTINELS') : []);
   const sentinelName = options.sentinelName ?? env.REDIS_SENTINEL_NAME ?? undefined;
   for (const [list, source] of [
     [clusterNodes, 'clusterNodes'],
@@ -180,8 +206,8 @@ export function resolveOptions(options: RedisClientOptions = {}): ResolvedOption
     clusterNodes,
     prefix,
     maxKeyLength: positiveInt(options.maxKeyLength ?? DEFAULTS.maxKeyLength, 'maxKeyLength', 16),
-    connectTimeoutMs: toMs(options.connectTimeout ?? DEFAULTS.connectTimeout, 'connectTimeout'),
-    commandTimeoutMs: toMs(options.commandTimeout ?? DEFAULTS.commandTimeout, 'commandTimeout'),
+    connectTimeoutMs: positiveMs(options.connectTimeout ?? DEFAULTS.connectTimeout, 'connectTimeout'),
+    commandTimeoutMs: positiveMs(options.commandTimeout ?? DEFAULTS.commandTimeout, 'commandTimeout'),
     maxOfflineQueue: positiveInt(options.maxOfflineQueue ?? DEFAULTS.maxOfflineQueue, 'maxOfflineQueue', 0),
     maxRetriesPerRequest: positiveInt(
       options.maxRetriesPerRequest ?? DEFAULTS.maxRetriesPerRequest,

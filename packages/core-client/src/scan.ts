@@ -4,6 +4,7 @@
  * blocks the server for as long as it walks the keyspace.
  */
 import type { Cluster, Redis } from 'ioredis';
+import { ConnectionError } from './errors.js';
 
 /** Options of {@link scanKeys}. */
 export interface ScanOptions {
@@ -13,9 +14,19 @@ export interface ScanOptions {
   type?: string;
 }
 
-/** The nodes to scan: the client itself, or every Cluster master. */
+/**
+ * The nodes to scan: the client itself, or every Cluster master. A Cluster
+ * that knows no master yet (not ready) is an error, never an empty result.
+ */
 export function scanTargets(client: Redis | Cluster): Redis[] {
-  return (client as Cluster).isCluster ? (client as Cluster).nodes('master') : [client as Redis];
+  if (!(client as Cluster).isCluster) return [client as Redis];
+  const masters = (client as Cluster).nodes('master');
+  if (masters.length === 0) {
+    throw new ConnectionError(
+      'The Redis Cluster is not ready (no master known yet); a scan now would see nothing. Retry once it is ready.',
+    );
+  }
+  return masters;
 }
 
 /**
@@ -66,7 +77,12 @@ export async function unlinkMatching(
   for (const node of scanTargets(client)) {
     let cursor = '0';
     do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', count);
+      const args: (string | number)[] = [cursor, 'MATCH', pattern, 'COUNT', count];
+      if (options.type) args.push('TYPE', options.type);
+      const [next, keys] = (await node.scan(...(args as [string, 'MATCH', string, 'COUNT', number]))) as [
+        string,
+        string[],
+      ];
       cursor = next;
       if (keys.length === 0) continue;
       if (options.dryRun) {

@@ -97,4 +97,21 @@ describe('on Redis Cluster', () => {
     expect(report.nodes).toHaveLength(3);
     expect(report.nodes.every((n) => n.role === 'master')).toBe(true);
   });
+
+  // Last: it takes the cluster down.
+  it('rejects within the command timeout while the whole cluster is down, and health says so', async () => {
+    const fast = createRedis({ clusterNodes: [...cluster.seeds], env: {}, commandTimeout: 400, breaker: false });
+    try {
+      await eventually(async () => (await fast.client.ping().catch(() => '')) === 'PONG');
+      await Promise.all(cluster.nodes.map((n) => n.kill()));
+      const started = performance.now();
+      const error = await fast.run('get', (c) => c.get('k')).catch((e) => e);
+      expect(error?.code).toMatch(/E_CONNECTION|E_TIMEOUT/);
+      expect(performance.now() - started).toBeLessThan(400 + 1000);
+      const report = await fast.health();
+      expect(report.ok).toBe(false);
+    } finally {
+      await fast.close();
+    }
+  }, 20_000);
 });
