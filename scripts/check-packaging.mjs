@@ -73,17 +73,33 @@ try {
   if (dual.length > 0) attw(['--profile', 'node16', '--entrypoints', ...dual]);
   if (esmOnly.size > 0) attw(['--profile', 'esm-only', '--entrypoints', ...esmOnly]);
 
-  // 4. Install the tarball in a scratch project and load every subpath both ways.
+  // 4. Install the tarball in a scratch project and load every subpath both ways. Workspace
+  //    packages it depends on (peers such as core-client) are not on the registry yet: pack
+  //    and install them alongside, as a user would have them installed from the registry.
   const project = join(work, 'scratch');
   execFileSync('mkdir', ['-p', project]);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'scratch', private: true }));
+  const siblings = Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies }).filter((name) =>
+    name.startsWith('@stratacache/'),
+  );
+  const siblingTarballs = siblings.map((name) => {
+    const siblingDir = resolve(dir, '..', name.split('/')[1]);
+    const out = join(work, 'siblings', name.split('/')[1]);
+    execFileSync('mkdir', ['-p', out]);
+    execFileSync('pnpm', ['pack', '--pack-destination', out], { cwd: siblingDir, stdio: 'pipe' });
+    return join(out, execFileSync('ls', [out]).toString().trim().split('\n')[0]);
+  });
   execFileSync(
     'pnpm',
-    ['add', tarball, '--prefer-offline', '--ignore-workspace', '--config.confirmModulesPurge=false'],
-    {
-      cwd: project,
-      stdio: 'pipe',
-    },
+    [
+      'add',
+      tarball,
+      ...siblingTarballs,
+      '--prefer-offline',
+      '--ignore-workspace',
+      '--config.confirmModulesPurge=false',
+    ],
+    { cwd: project, stdio: 'pipe' },
   );
   const node = (code, type = 'commonjs') =>
     execFileSync('node', [`--input-type=${type}`, '-e', code], { cwd: project, stdio: 'pipe' }).toString();

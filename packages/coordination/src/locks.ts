@@ -1,0 +1,232 @@
+/**
+ * Fenced locks. One atomic script takes the lock (`SET NX PX` with a random
+ * 160-bit token) and hands out the next fencing token from a per-name counter,
+ * so tokens strictly increase across holders. Release and extend go through
+ * compare-and-delete / compare-and-expire: a stale holder can never touch the
+ * next owner's lock. See the README for when a lock is only for efficiency and
+ * how to use the fencing token for correctness.
+ */
+import {
+  ConsistencyError,
+  luaScripts as coreScripts,
+  type DistributedLock,
+  type Duration,
+  type LockAcquireOptions,
+  type LockHandle,
+  type StrataRedis,
+  toMs,
+} from '@stratacache/core-client';
+import { luaScripts } from './lua.generated.js';
+import { checkName, positiveInt, positiveMs, sleep } from './options.js';
+import { randomToken } from './process-id.js';
+
+/** Options of {@link createLocks}. */
+export interface LockManagerOptions {
+  /** Key namespace. @default 'coord' */
+  namespace?: string;
+  /** TTL when `acquire` is given none. @default '30s' */
+  ttl?: Duration;
+  /** Pause between attempts while waiting (jittered ±50%). @default '50ms' */
+  retryDelay?: Duration;
+}
+
+/** Options of `acquire`. */
+export interface AcquireOptions {
+  /** How long the lock lives unless released or extended. @default the manager's ttl */
+  ttl?: Duration;
+  /** How long to keep trying while it is held; 0 tries once. @default 0 */
+  wait?: Duration;
+  /** Pause between attempts. @default the manager's retryDelay */
+  retryDelay?: Duration;
+  /** Stops waiting (acquire then resolves null). */
+  signal?: AbortSignal;
+}
+
+/** A held lock. */
+export interface FencedLock extends LockHandle {
+  /** The random token that proves ownership. */
+  readonly token: string;
+  /** TTL in ms the lock was taken (or last extended) with. */
+  readonly ttlMs: number;
+  /**
+   * Milliseconds of validity left by the monotonic clock, counted from before
+   * the acquire (or extend) was sent, minus a drift allowance. 0 means assume lost.
+   */
+  remainingMs(): number;
+}
+
+/** Options of `using`. */
+export interface UsingOptions extends AcquireOptions {
+  /** Extend when this fraction of the TTL has passed. @default 0.5 */
+  extendAt?: number;
+  /** Most extensions before the signal fires: caps how long one holder can keep a lock. @default 100 */
+  maxExtensions?: number;
+}
+
+/** What `using` returns: the lock was busy, or `fn` ran (and whether the lock was lost meanwhile). */
+export type UsingResult<T> = { acquired: false } | { acquired: true; value: T; lost: boolean };
+
+// Redlock's allowance for clock drift: 2 ms plus 1% of the TTL.
+const drift = (ttlMs: number) => Math.round(ttlMs * 0.01) + 2;
+
+/** The lock manager; implements core-client's `DistributedLock`. */
+export class Locks implements DistributedLock {
+  private readonly keys;
+  private readonly defaultTtlMs: number;
+  private readonly retryDelayMs: number;
+
+  constructor(
+    private readonly redis: StrataRedis,
+    options: LockManagerOptions = {},
+  ) {
+    this.keys = redis.keys(options.namespace ?? 'coord');
+    this.defaultTtlMs = positiveMs(options.ttl ?? '30s', 'ttl');
+    this.retryDelayMs = positiveMs(options.retryDelay ?? '50ms', 'retryDelay');
+  }
+
+  /** The Redis key of lock `name`. */
+  lockKey(name: string): string {
+    return this.keys.key('lock', this.keys.tag(checkName(name, 'name')));
+  }
+
+  private fenceKey(name: string): string {
+    return this.keys.key('lock-fence', this.keys.tag(name));
+  }
+
+  /**
+   * Takes lock `name`, waiting up to `wait`. Resolves the handle, or `null`
+   * when another holds it (an outcome, not an error). Redis failures throw.
+   */
+  async acquire(name: string, options: AcquireOptions | LockAcquireOptions = {}): Promise<FencedLock | null> {
+    const o = options as AcquireOptions & LockAcquireOptions;
+    const ttlMs = o.ttlMs ?? (o.ttl === undefined ? this.defaultTtlMs : positiveMs(o.ttl, 'ttl'));
+    const waitMs = o.waitMs ?? (o.wait === undefined ? 0 : toMs(o.wait, 'wait'));
+    const retryMs = o.retryDelay === undefined ? this.retryDelayMs : positiveMs(o.retryDelay, 'retryDelay');
+    const key = this.lockKey(name);
+    const fenceKey = this.fenceKey(name);
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      const token = randomToken();
+      // Validity is counted from before the request leaves: the server may set the TTL any time after.
+      const started = performance.now();
+      const fence = await this.redis.runScript(luaScripts.lockAcquire, [key, fenceKey], [token, ttlMs]);
+      if (fence !== null && fence !== undefined) return this.handle(name, key, token, Number(fence), ttlMs, started);
+      if (o.signal?.aborted || performance.now() + retryMs > deadline) return null;
+      try {
+        await sleep(retryMs * (0.5 + Math.random()), o.signal);
+      } catch {
+        return null;
+      }
+    }
+  }
+
+  /**
+   * Runs `fn` holding lock `name`: extends it in the background before it
+   * expires, hands `fn` an AbortSignal that fires when the lock is lost, an
+   * extension fails or `maxExtensions` is reached, and releases it afterwards.
+   */
+  async using<T>(
+    name: string,
+    fn: (signal: AbortSignal, lock: FencedLock) => Promise<T>,
+    options: UsingOptions = {},
+  ): Promise<UsingResult<T>> {
+    const lock = await this.acquire(name, options);
+    if (!lock) return { acquired: false };
+    const extendAt = options.extendAt ?? 0.5;
+    const maxExtensions = positiveInt(options.maxExtensions ?? 100, 'maxExtensions');
+    const controller = new AbortController();
+    let extensions = 0;
+    let timer: NodeJS.Timeout | undefined;
+    let watchdog: NodeJS.Timeout | undefined;
+    const lose = (reason: string, cause?: unknown) => {
+      if (!controller.signal.aborted) {
+        controller.abort(
+          new ConsistencyError(`Lock ${name} lost: ${reason}. Stop work that needs exclusive access.`, {
+            cause,
+            context: { name },
+          }),
+        );
+      }
+    };
+    const arm = () => {
+      clearTimeout(watchdog);
+      // If no extension lands before validity runs out, the lock must be assumed lost.
+      watchdog = setTimeout(() => lose('its validity ran out before an extension succeeded'), lock.remainingMs());
+      timer = setTimeout(async () => {
+        if (extensions >= maxExtensions) {
+          lose(`it reached maxExtensions (${maxExtensions})`);
+          return;
+        }
+        try {
+          if (await lock.extend(lock.ttlMs)) {
+            extensions++;
+            if (!controller.signal.aborted) arm();
+          } else lose('another holder has it (its TTL ran out)');
+        } catch (error) {
+          lose('an extension failed', error);
+        }
+      }, lock.ttlMs * extendAt);
+    };
+    arm();
+    try {
+      const value = await fn(controller.signal, lock);
+      return { acquired: true, value, lost: controller.signal.aborted };
+    } finally {
+      clearTimeout(timer);
+      clearTimeout(watchdog);
+      await lock.release().catch(() => false);
+    }
+  }
+
+  /**
+   * Writes `value` to `key` only if `fence` is not older than the newest fence
+   * already used on it: the storage-side check that makes a lock safe for
+   * correctness (Kleppmann). Resolves whether it was written.
+   */
+  async fencedSet(key: string, value: string | Buffer, fence: number): Promise<boolean> {
+    const fenceKey = `${key}:fence`;
+    return (await this.redis.runScript(luaScripts.fencedSet, [key, fenceKey], [value, fence])) === 1;
+  }
+
+  private handle(name: string, key: string, token: string, fence: number, ttlMs: number, started: number): FencedLock {
+    const redis = this.redis;
+    let validUntil = started + ttlMs - drift(ttlMs);
+    let currentTtl = ttlMs;
+    return {
+      name,
+      token,
+      fence,
+      get ttlMs() {
+        return currentTtl;
+      },
+      remainingMs: () => Math.max(0, validUntil - performance.now()),
+      async release() {
+        return (await redis.runScript(coreScripts.compareAndDelete, [key], [token])) === 1;
+      },
+      async extend(newTtlMs = currentTtl) {
+        const ttl = positiveMs(newTtlMs, 'ttl');
+        const sent = performance.now();
+        const ok = (await redis.runScript(coreScripts.compareAndPexpire, [key], [token, ttl])) === 1;
+        if (ok) {
+          currentTtl = ttl;
+          validUntil = sent + ttl - drift(ttl);
+        }
+        return ok;
+      },
+    };
+  }
+}
+
+/**
+ * Creates the lock manager.
+ *
+ * @example
+ * ```ts
+ * const locks = createLocks(redis);
+ * const lock = await locks.acquire('report', { ttl: '10s', wait: '2s' });
+ * if (lock) try { await work(lock.fence); } finally { await lock.release(); }
+ * ```
+ */
+export function createLocks(redis: StrataRedis, options?: LockManagerOptions): Locks {
+  return new Locks(redis, options);
+}

@@ -1,0 +1,100 @@
+/**
+ * A distributed semaphore: up to `limit` holders at once, each with a random
+ * token, an expiry and a fencing token, in one atomic script (server time, so
+ * client clocks do not matter).
+ */
+import { type Duration, type StrataRedis, toMs } from '@stratacache/core-client';
+import { luaScripts } from './lua.generated.js';
+import { checkName, positiveInt, positiveMs, sleep } from './options.js';
+import { randomToken } from './process-id.js';
+
+/** Options of {@link createSemaphore}. */
+export interface SemaphoreOptions {
+  /** Holders allowed at once. */
+  limit: number;
+  /** How long a slot is held unless released or extended. @default '30s' */
+  ttl?: Duration;
+  /** Key namespace. @default 'coord' */
+  namespace?: string;
+  /** Pause between attempts while waiting. @default '50ms' */
+  retryDelay?: Duration;
+}
+
+/** A held semaphore slot. */
+export interface SemaphorePermit {
+  readonly token: string;
+  readonly fence: number;
+  /** Frees the slot; resolves whether this permit still held it. */
+  release(): Promise<boolean>;
+  /** Extends the slot; resolves false when it was lost. */
+  extend(ttl?: Duration): Promise<boolean>;
+}
+
+/** The semaphore. */
+export class Semaphore {
+  private readonly holdersKey: string;
+  private readonly fenceKey: string;
+  private readonly limit: number;
+  private readonly ttlMs: number;
+  private readonly retryMs: number;
+
+  constructor(
+    private readonly redis: StrataRedis,
+    name: string,
+    options: SemaphoreOptions,
+  ) {
+    const keys = redis.keys(options.namespace ?? 'coord');
+    checkName(name, 'name');
+    this.holdersKey = keys.key('sem', keys.tag(name));
+    this.fenceKey = keys.key('sem-fence', keys.tag(name));
+    this.limit = positiveInt(options.limit, 'limit');
+    this.ttlMs = positiveMs(options.ttl ?? '30s', 'ttl');
+    this.retryMs = positiveMs(options.retryDelay ?? '50ms', 'retryDelay');
+  }
+
+  /** Takes a slot, waiting up to `wait`; resolves null when none freed in time. */
+  async acquire(options: { wait?: Duration; signal?: AbortSignal } = {}): Promise<SemaphorePermit | null> {
+    const deadline = performance.now() + (options.wait === undefined ? 0 : toMs(options.wait, 'wait'));
+    for (;;) {
+      const token = randomToken();
+      const fence = await this.redis.runScript(
+        luaScripts.semaphoreAcquire,
+        [this.holdersKey, this.fenceKey],
+        [token, this.limit, this.ttlMs],
+      );
+      if (fence !== null && fence !== undefined) return this.permit(token, Number(fence));
+      if (options.signal?.aborted || performance.now() + this.retryMs > deadline) return null;
+      try {
+        await sleep(this.retryMs * (0.5 + Math.random()), options.signal);
+      } catch {
+        return null;
+      }
+    }
+  }
+
+  /** How many slots are held now (expired holders are not counted). */
+  async held(): Promise<number> {
+    const [seconds, micros] = (await this.redis.run('time', (c) => c.time())) as [string | number, string | number];
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    return this.redis.run('zcount', (c) => c.zcount(this.holdersKey, `(${now}`, '+inf'));
+  }
+
+  private permit(token: string, fence: number): SemaphorePermit {
+    return {
+      token,
+      fence,
+      release: async () => (await this.redis.run('zrem', (c) => c.zrem(this.holdersKey, token))) === 1,
+      extend: async (ttl) =>
+        (await this.redis.runScript(
+          luaScripts.semaphoreExtend,
+          [this.holdersKey],
+          [token, ttl === undefined ? this.ttlMs : positiveMs(ttl, 'ttl')],
+        )) === 1,
+    };
+  }
+}
+
+/** Creates a semaphore named `name` with `limit` slots. */
+export function createSemaphore(redis: StrataRedis, name: string, options: SemaphoreOptions): Semaphore {
+  return new Semaphore(redis, name, options);
+}
