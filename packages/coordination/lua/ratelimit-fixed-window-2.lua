@@ -16,7 +16,8 @@ if ttl < 0 then ttl = window end
 if current + cost > limit then
   if block > 0 then
     redis.call('SET', KEYS[2], '1', 'PX', block)
-    return {0, math.max(0, limit - current), math.max(ttl, block), block}
+    -- The window may outlast the block: the earliest success is after both.
+    return {0, math.max(0, limit - current), math.max(ttl, block), math.max(ttl, block)}
   end
   return {0, math.max(0, limit - current), ttl, ttl}
 end

@@ -1,8 +1,11 @@
 --[[
   GCRA (generic cell rate algorithm): `limit` requests per window, spaced at
-  window/limit, with a burst of up to `limit`. One number per key: the
-  theoretical arrival time (TAT).
-  keys:  1 the TAT, 2 the penalty block key (same hash tag)
+  window/limit, with a burst of up to `limit`.
+  All arithmetic is on integers scaled by `limit` (interval = window/limit would
+  be a fraction, and fractions added to epoch milliseconds lose precision). The
+  key holds the backlog (theoretical arrival time minus now, scaled) and the
+  time it was measured, so numbers stay small whatever the clock reads.
+  keys:  1 the state (hash: b = base time ms, o = backlog scaled by limit), 2 the penalty block key
   args:  1 limit, 2 window ms, 3 cost, 4 block ms (0 = none)
   reply: {allowed 0/1, remaining, reset ms, retry-after ms}
 ]]
@@ -13,19 +16,24 @@ local blocked = redis.call('PTTL', KEYS[2])
 if blocked > 0 then
   return {0, 0, blocked, blocked}
 end
-local interval = window / limit
-local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or now), now)
-local newTat = tat + cost * interval
-local allowAt = newTat - window
-if now < allowAt then
-  local reset = math.ceil(tat - now)
-  local remaining = math.max(0, math.floor((window - (tat - now)) / interval))
+local capacity = window * limit
+local state = redis.call('HMGET', KEYS[1], 'b', 'o')
+local backlog = 0
+if state[1] then
+  backlog = math.max(0, tonumber(state[2]) - (now - tonumber(state[1])) * limit)
+end
+local after = backlog + cost * window
+if after > capacity then
+  local retry = math.ceil((after - capacity) / limit)
+  local remaining = math.max(0, math.floor((capacity - backlog) / window))
+  local reset = math.ceil(backlog / limit)
   if block > 0 then
     redis.call('SET', KEYS[2], '1', 'PX', block)
-    return {0, remaining, math.max(reset, block), block}
+    retry = math.max(retry, block)
+    reset = math.max(reset, block)
   end
-  return {0, remaining, reset, math.ceil(allowAt - now)}
+  return {0, remaining, reset, retry}
 end
-redis.call('SET', KEYS[1], newTat, 'PX', math.max(1, math.ceil(newTat - now)))
-local remaining = math.max(0, math.floor((window - (newTat - now)) / interval))
-return {1, remaining, math.ceil(newTat - now), 0}
+redis.call('HSET', KEYS[1], 'b', now, 'o', after)
+redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil(after / limit)))
+return {1, math.floor((capacity - after) / window), math.ceil(after / limit), 0}

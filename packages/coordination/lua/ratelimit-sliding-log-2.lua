@@ -24,7 +24,7 @@ if count + cost > limit then
   local reset = oldest[2] and (tonumber(oldest[2]) + window - now) or window
   if block > 0 then
     redis.call('SET', KEYS[2], '1', 'PX', block)
-    return {0, math.max(0, limit - count), math.max(reset, block), block}
+    return {0, math.max(0, limit - count), math.max(reset, block), math.max(retry, block)}
   end
   return {0, math.max(0, limit - count), reset, retry}
 end

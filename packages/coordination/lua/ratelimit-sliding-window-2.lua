@@ -25,15 +25,21 @@ local weight = (window - elapsed) / window
 local estimate = p * weight + c
 local reset = window - elapsed
 if estimate + cost > limit then
-  local retry = reset
-  if p > 0 and c + cost <= limit then
-    -- The previous window's share shrinks as time passes: wait until it has shrunk enough.
+  local retry
+  if c + cost <= limit then
+    -- This window: the previous window's share shrinks as time passes; wait until it has shrunk enough.
     local need = window - (limit - c - cost) * window / p
     retry = math.max(1, math.ceil(need - elapsed))
+  elseif c > 0 then
+    -- Next window: this window's count becomes the weighted previous one.
+    local need = window - (limit - cost) * window / c
+    retry = reset + math.max(0, math.ceil(need))
+  else
+    retry = reset
   end
   if block > 0 then
     redis.call('SET', KEYS[2], '1', 'PX', block)
-    return {0, math.max(0, math.floor(limit - estimate)), math.max(reset, block), block}
+    return {0, math.max(0, math.floor(limit - estimate)), math.max(reset, block), math.max(retry, block)}
   end
   return {0, math.max(0, math.floor(limit - estimate)), reset, retry}
 end

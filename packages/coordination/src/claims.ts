@@ -34,7 +34,7 @@ export interface ClaimOptions {
 /** Result of `claimTask`. */
 export interface ClaimResult {
   claimed: boolean;
-  /** Who holds it now (us, another, or null when skipped and free). */
+  /** Who holds it now (us or another); null when `probability` skipped the attempt (Redis was not asked). */
   owner: string | null;
   /** True when `probability` decided not to try. */
   skipped: boolean;
@@ -72,9 +72,12 @@ export class TaskClaims {
     const probability = fraction(options.probability ?? 1, 'probability');
     const key = this.key(id);
     if (probability < 1 && Math.random() >= probability) return { claimed: false, owner: null, skipped: true };
-    const set = await this.redis.run('set', (c) => c.set(key, owner, 'PX', this.ttl(options), 'NX'));
-    if (set === 'OK') return { claimed: true, owner, skipped: false };
-    return { claimed: false, owner: await this.redis.run('get', (c) => c.get(key)), skipped: false };
+    // SET NX GET (Redis 7): one command says whether we took it, and who holds it if not.
+    const previous = (await this.redis.run('set', (c) =>
+      c.call('SET', key, owner, 'PX', this.ttl(options), 'NX', 'GET'),
+    )) as string | null;
+    if (previous === null) return { claimed: true, owner, skipped: false };
+    return { claimed: false, owner: previous, skipped: false };
   }
 
   /** Whether task `id` is claimed, by whom, and for how much longer. */

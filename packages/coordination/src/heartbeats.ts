@@ -55,6 +55,9 @@ export class Heartbeats {
         .multi()
         .zadd(this.beatsKey, now, workerId)
         .hset(this.metaKey, workerId, JSON.stringify(meta))
+        // The group's keys live while anyone beats: a fleet that is gone leaves nothing behind.
+        .pexpire(this.beatsKey, Math.max(this.windowMs * 100, 86_400_000))
+        .pexpire(this.metaKey, Math.max(this.windowMs * 100, 86_400_000))
         .exec();
       for (const [error] of results ?? []) if (error) throw error;
     });

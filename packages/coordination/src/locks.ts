@@ -7,6 +7,7 @@
  * how to use the fencing token for correctness.
  */
 import {
+  ConfigError,
   ConsistencyError,
   luaScripts as coreScripts,
   type DistributedLock,
@@ -99,21 +100,29 @@ export class Locks implements DistributedLock {
    */
   async acquire(name: string, options: AcquireOptions | LockAcquireOptions = {}): Promise<FencedLock | null> {
     const o = options as AcquireOptions & LockAcquireOptions;
-    const ttlMs = o.ttlMs ?? (o.ttl === undefined ? this.defaultTtlMs : positiveMs(o.ttl, 'ttl'));
-    const waitMs = o.waitMs ?? (o.wait === undefined ? 0 : toMs(o.wait, 'wait'));
+    const ttlMs =
+      o.ttlMs !== undefined
+        ? positiveInt(o.ttlMs, 'ttlMs')
+        : o.ttl === undefined
+          ? this.defaultTtlMs
+          : positiveMs(o.ttl, 'ttl');
+    const waitMs = o.waitMs !== undefined ? toMs(o.waitMs, 'waitMs') : o.wait === undefined ? 0 : toMs(o.wait, 'wait');
     const retryMs = o.retryDelay === undefined ? this.retryDelayMs : positiveMs(o.retryDelay, 'retryDelay');
     const key = this.lockKey(name);
     const fenceKey = this.fenceKey(name);
     const deadline = performance.now() + waitMs;
     for (;;) {
+      if (o.signal?.aborted) return null;
       const token = randomToken();
       // Validity is counted from before the request leaves: the server may set the TTL any time after.
       const started = performance.now();
       const fence = await this.redis.runScript(luaScripts.lockAcquire, [key, fenceKey], [token, ttlMs]);
       if (fence !== null && fence !== undefined) return this.handle(name, key, token, Number(fence), ttlMs, started);
-      if (o.signal?.aborted || performance.now() + retryMs > deadline) return null;
+      const left = deadline - performance.now();
+      if (left <= 0) return null;
       try {
-        await sleep(retryMs * (0.5 + Math.random()), o.signal);
+        // Never sleep past the deadline: the last attempt lands on it.
+        await sleep(Math.min(left, retryMs * (0.5 + Math.random())), o.signal);
       } catch {
         return null;
       }
@@ -133,13 +142,17 @@ export class Locks implements DistributedLock {
     const lock = await this.acquire(name, options);
     if (!lock) return { acquired: false };
     const extendAt = options.extendAt ?? 0.5;
+    if (!(extendAt > 0 && extendAt < 1))
+      throw new ConfigError(`extendAt must be between 0 and 1 (exclusive); got ${extendAt}`);
     const maxExtensions = positiveInt(options.maxExtensions ?? 100, 'maxExtensions');
     const controller = new AbortController();
     let extensions = 0;
+    let ended = false;
+    let extending: Promise<unknown> | undefined;
     let timer: NodeJS.Timeout | undefined;
     let watchdog: NodeJS.Timeout | undefined;
     const lose = (reason: string, cause?: unknown) => {
-      if (!controller.signal.aborted) {
+      if (!ended && !controller.signal.aborted) {
         controller.abort(
           new ConsistencyError(`Lock ${name} lost: ${reason}. Stop work that needs exclusive access.`, {
             cause,
@@ -149,33 +162,45 @@ export class Locks implements DistributedLock {
       }
     };
     const arm = () => {
+      if (ended) return;
       clearTimeout(watchdog);
       // If no extension lands before validity runs out, the lock must be assumed lost.
       watchdog = setTimeout(() => lose('its validity ran out before an extension succeeded'), lock.remainingMs());
-      timer = setTimeout(async () => {
+      timer = setTimeout(() => {
+        if (ended) return;
         if (extensions >= maxExtensions) {
           lose(`it reached maxExtensions (${maxExtensions})`);
           return;
         }
-        try {
-          if (await lock.extend(lock.ttlMs)) {
-            extensions++;
-            if (!controller.signal.aborted) arm();
-          } else lose('another holder has it (its TTL ran out)');
-        } catch (error) {
-          lose('an extension failed', error);
-        }
+        extending = lock.extend(lock.ttlMs).then(
+          (ok) => {
+            if (ended) return;
+            if (ok) {
+              extensions++;
+              if (!controller.signal.aborted) arm();
+            } else lose('another holder has it (its TTL ran out)');
+          },
+          (error) => lose('an extension failed', error),
+        );
       }, lock.ttlMs * extendAt);
     };
     arm();
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
     try {
-      const value = await fn(controller.signal, lock);
-      return { acquired: true, value, lost: controller.signal.aborted };
-    } finally {
-      clearTimeout(timer);
-      clearTimeout(watchdog);
-      await lock.release().catch(() => false);
+      outcome = { ok: true, value: await fn(controller.signal, lock) };
+    } catch (error) {
+      outcome = { ok: false, error };
     }
+    ended = true;
+    clearTimeout(timer);
+    clearTimeout(watchdog);
+    await extending; // an extension in flight lands before the release, never after it
+    // Lost if the signal fired, if validity ran out while fn blocked the event loop
+    // (timers could not run), or if the lock was no longer ours to release.
+    const expired = lock.remainingMs() === 0;
+    const released = await lock.release().catch(() => false);
+    if (!outcome.ok) throw outcome.error;
+    return { acquired: true, value: outcome.value, lost: controller.signal.aborted || expired || !released };
   }
 
   /**
@@ -184,6 +209,11 @@ export class Locks implements DistributedLock {
    * correctness (Kleppmann). Resolves whether it was written.
    */
   async fencedSet(key: string, value: string | Buffer, fence: number): Promise<boolean> {
+    if (this.redis.mode === 'cluster' && !/\{[^}]+\}/.test(key)) {
+      throw new ConfigError(
+        `fencedSet on Redis Cluster needs a key with a hash tag (build it with keys.tag()), so the value and its fence share a slot; got ${key}`,
+      );
+    }
     const fenceKey = `${key}:fence`;
     return (await this.redis.runScript(luaScripts.fencedSet, [key, fenceKey], [value, fence])) === 1;
   }

@@ -127,6 +127,9 @@ export class RateLimiter {
    */
   async limit(id: string, options: { cost?: number } = {}): Promise<RateLimitResult> {
     const cost = positiveInt(options.cost ?? 1, 'cost');
+    if (cost > this.max) {
+      throw new ConfigError(`cost ${cost} is more than the limit ${this.max}: such a request could never be allowed`);
+    }
     const keys = this.stateKeys(id);
     let timer: NodeJS.Timeout | undefined;
     try {

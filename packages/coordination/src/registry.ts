@@ -4,7 +4,13 @@
  * notifications on pub/sub for hot reload, fields private to the registering
  * scope, and dependency order (`dependsOn`) with cycles refused by name.
  */
-import { ConfigError, type Duration, type StrataRedis, type Subscription } from '@stratacache/core-client';
+import {
+  ConfigError,
+  ConsistencyError,
+  type Duration,
+  type StrataRedis,
+  type Subscription,
+} from '@stratacache/core-client';
 import { Locks } from './locks.js';
 import { checkName } from './options.js';
 
@@ -63,13 +69,15 @@ export class Registry {
   private readonly locks: Locks;
   private readonly topic: string;
   private readonly lockWait: Duration;
+  private readonly namespace: string;
 
   constructor(
     private readonly redis: StrataRedis,
     options: RegistryOptions = {},
   ) {
     const name = checkName(options.name ?? 'registry', 'name');
-    const keys = redis.keys(options.namespace ?? 'coord');
+    this.namespace = options.namespace ?? 'coord';
+    const keys = redis.keys(this.namespace);
     this.hashKey = keys.key('registry', keys.tag(name), 'entries');
     this.versionKey = keys.key('registry', keys.tag(name), 'version');
     this.lockName = `registry:${name}`;
@@ -101,7 +109,7 @@ export class Registry {
     }
     const result = await this.locks.using(
       this.lockName,
-      async () => {
+      async (signal) => {
         const all = await this.readAll();
         all.set(entryId, {
           kind,
@@ -116,6 +124,8 @@ export class Registry {
         const cycle = findCycle(all, entryId);
         if (cycle)
           throw new ConfigError(`Registering ${entryId} would create a dependency cycle: ${cycle.join(' -> ')}`);
+        // A lost lock means another writer may have changed what was just checked.
+        if (signal.aborted) throw signal.reason;
         const version = await this.redis.run('incr', (c) => c.incr(this.versionKey));
         const entry: RegistryEntry<C> = {
           kind,
@@ -135,6 +145,8 @@ export class Registry {
     );
     if (!result.acquired)
       throw new ConfigError(`The registry lock stayed busy for ${String(this.lockWait)}; raise lockWait or retry.`);
+    if (result.lost)
+      throw new ConsistencyError('The registry lock was lost during the write; check the registry and retry.');
     return result.value;
   }
 
@@ -143,7 +155,7 @@ export class Registry {
     const entryId = id(kind, name);
     const result = await this.locks.using(
       this.lockName,
-      async () => {
+      async (signal) => {
         const all = await this.readAll();
         if (!all.has(entryId)) return false;
         const dependents = [...all.values()]
@@ -151,6 +163,7 @@ export class Registry {
           .map((e) => id(e.kind, e.name));
         if (dependents.length > 0)
           throw new ConfigError(`${entryId} cannot be unregistered: ${dependents.join(', ')} depend on it`);
+        if (signal.aborted) throw signal.reason;
         const version = await this.redis.run('incr', (c) => c.incr(this.versionKey));
         await this.redis.run('hdel', (c) => c.hdel(this.hashKey, entryId));
         await this.notify({ type: 'unregistered', kind, name, version });
@@ -160,6 +173,8 @@ export class Registry {
     );
     if (!result.acquired)
       throw new ConfigError(`The registry lock stayed busy for ${String(this.lockWait)}; raise lockWait or retry.`);
+    if (result.lost)
+      throw new ConsistencyError('The registry lock was lost during the write; check the registry and retry.');
     return result.value;
   }
 
@@ -205,11 +220,11 @@ export class Registry {
 
   /** Calls `handler` on every registration change of any instance (for hot reload). */
   onChange(handler: (change: RegistryChange) => void): Promise<Subscription> {
-    return this.redis.pubsub('coord').subscribe<RegistryChange>(this.topic, handler);
+    return this.redis.pubsub(this.namespace).subscribe<RegistryChange>(this.topic, handler);
   }
 
   private async notify(change: RegistryChange): Promise<void> {
-    await this.redis.pubsub('coord').publish(this.topic, change);
+    await this.redis.pubsub(this.namespace).publish(this.topic, change);
   }
 
   private async readAll(): Promise<Map<string, RegistryEntry>> {

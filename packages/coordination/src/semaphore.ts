@@ -83,7 +83,7 @@ export class Semaphore {
     return {
       token,
       fence,
-      release: async () => (await this.redis.run('zrem', (c) => c.zrem(this.holdersKey, token))) === 1,
+      release: async () => (await this.redis.runScript(luaScripts.semaphoreRelease, [this.holdersKey], [token])) === 1,
       extend: async (ttl) =>
         (await this.redis.runScript(
           luaScripts.semaphoreExtend,

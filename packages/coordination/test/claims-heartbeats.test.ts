@@ -88,6 +88,7 @@ describe('semaphore', () => {
     await sleep(350); // the other two expire, the extended one stays
     expect(await sem.held()).toBe(1);
     expect(await permits[1]?.extend()).toBe(false);
+    expect(await permits[2]?.release()).toBe(false); // it had expired: not a release of a held slot
     expect(await sem.acquire({ wait: '200ms' })).not.toBeNull();
   });
 });

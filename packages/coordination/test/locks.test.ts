@@ -94,6 +94,56 @@ describe('using()', () => {
     expect(capped).toMatchObject({ acquired: true, lost: true, value: expect.stringMatching(/maxExtensions \(2\)/) });
   });
 
+  it('does not extend after it released, even with an extension in flight', async () => {
+    const redis = client();
+    const locks = createLocks(redis);
+    const name = unique('using');
+    let aborted = false;
+    const result = await locks.using(
+      name,
+      async (signal) => {
+        signal.addEventListener('abort', () => (aborted = true));
+        await sleep(105); // returns right as the extension at 100 ms is in flight
+        return 'done';
+      },
+      { ttl: 200 },
+    );
+    expect(result).toEqual({ acquired: true, value: 'done', lost: false });
+    await sleep(300);
+    expect(aborted).toBe(false);
+    expect(await redis.client.exists(locks.lockKey(name))).toBe(0); // released, not re-extended
+  });
+
+  it('reports the lock as lost when fn blocked the event loop past the TTL', async () => {
+    const locks = createLocks(client());
+    const result = await locks.using(
+      unique('using'),
+      async () => {
+        const until = Date.now() + 400;
+        while (Date.now() < until) {} // a long synchronous stretch: no timer can run
+        return 1;
+      },
+      { ttl: 200 },
+    );
+    expect(result).toMatchObject({ acquired: true, lost: true });
+  });
+
+  it('releases the lock when fn throws, and passes the error on', async () => {
+    const locks = createLocks(client());
+    const name = unique('using');
+    await expect(locks.using(name, async () => Promise.reject(new Error('work failed')))).rejects.toThrowError(
+      'work failed',
+    );
+    const again = await locks.acquire(name);
+    expect(again).not.toBeNull();
+    await again?.release();
+  });
+
+  it('refuses an extendAt outside (0, 1)', async () => {
+    const locks = createLocks(client());
+    await expect(locks.using(unique('u'), async () => 1, { extendAt: 0 })).rejects.toThrowError(/extendAt/);
+  });
+
   it('reports a busy lock as not acquired, without running fn', async () => {
     const locks = createLocks(client());
     const name = unique('using');

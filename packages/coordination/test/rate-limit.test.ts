@@ -30,20 +30,44 @@ describe.each(ALGORITHMS)('%s', (algorithm) => {
     }
   });
 
-  it('blocks for the penalty after a denial', async () => {
+  it('blocks for the penalty after a denial, past the end of the window', async () => {
     const limiter = createRateLimiter(client(), {
       algorithm,
       limit: 1,
-      window: '1h',
-      block: '400ms',
+      window: 200,
+      block: '700ms',
       name: unique('rl'),
     });
     expect((await limiter.limit('u')).allowed).toBe(true);
     const denied = await limiter.limit('u');
     expect(denied.allowed).toBe(false);
-    expect(denied.retryAfterMs).toBeGreaterThan(300);
-    await limiter.reset('u');
+    expect(denied.retryAfterMs).toBeGreaterThanOrEqual(650);
+    await sleep(350); // the window (and any refill) has passed; the penalty has not
+    expect((await limiter.limit('u')).allowed).toBe(false);
+    await sleep(450);
     expect((await limiter.limit('u')).allowed).toBe(true);
+    await limiter.reset('u');
+  });
+
+  it('is exact for limits that do not divide the window (6 per second, 7 per second)', async () => {
+    for (const limit of [6, 7, 9]) {
+      const limiter = createRateLimiter(client(), { algorithm, limit, window: 1000, name: unique('rl') });
+      const results = await Promise.all(Array.from({ length: limit + 1 }, () => limiter.limit('u')));
+      expect(
+        results.filter((r) => r.allowed),
+        `limit ${limit}`,
+      ).toHaveLength(limit);
+      const remaining = results
+        .filter((r) => r.allowed)
+        .map((r) => r.remaining)
+        .sort((a, b) => b - a);
+      expect(remaining, `limit ${limit}`).toEqual(Array.from({ length: limit }, (_, i) => limit - 1 - i));
+    }
+  });
+
+  it('refuses a cost above the limit instead of promising a retry that cannot succeed', async () => {
+    const limiter = createRateLimiter(client(), { algorithm, limit: 5, window: '1m', name: unique('rl') });
+    await expect(limiter.limit('u', { cost: 6 })).rejects.toThrowError(/cost 6 is more than the limit 5/);
   });
 
   it('1000 requests from 4 processes at a limit of 100: exactly 100 allowed', async () => {
@@ -58,14 +82,15 @@ describe.each(ALGORITHMS)('%s', (algorithm) => {
 });
 
 describe('refilling', () => {
-  it('lets requests through again as windows pass and buckets refill', async () => {
+  it('lets a request through after the retryAfterMs it was told', async () => {
     for (const algorithm of ALGORITHMS) {
       const limiter = createRateLimiter(client(), { algorithm, limit: 2, window: 300, name: unique('refill') });
       await limiter.limit('u');
       await limiter.limit('u');
-      expect((await limiter.limit('u')).allowed, algorithm).toBe(false);
-      await sleep(algorithm === 'sliding-window' ? 650 : 350);
-      expect((await limiter.limit('u')).allowed, algorithm).toBe(true);
+      const denied = await limiter.limit('u');
+      expect(denied.allowed, algorithm).toBe(false);
+      await sleep(denied.retryAfterMs + 20);
+      expect((await limiter.limit('u')).allowed, `${algorithm} after ${denied.retryAfterMs} ms`).toBe(true);
     }
   });
 });

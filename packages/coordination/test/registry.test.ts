@@ -39,6 +39,23 @@ describe('registry', () => {
     expect(findCycle(new Map([['a', { dependsOn: ['a'] }]]))).toEqual(['a', 'a']);
   });
 
+  it('lets only one of two racing registrations that would form a cycle through', async () => {
+    for (let round = 0; round < 5; round++) {
+      const prefix = unique('race');
+      const name = unique('reg');
+      const [r1, r2] = [createRegistry(client({ prefix }), { name }), createRegistry(client({ prefix }), { name })];
+      await r1.register('job', 'a', {});
+      await r1.register('job', 'b', {});
+      const outcomes = await Promise.allSettled([
+        r1.register('job', 'a', {}, { dependsOn: ['b'] }),
+        r2.register('job', 'b', {}, { dependsOn: ['a'] }),
+      ]);
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(1);
+      await expect(r1.resolveOrder()).resolves.toHaveLength(2); // no cycle got in
+    }
+  });
+
   it('hides private fields from other scopes', async () => {
     const registry = createRegistry(client(), { name: unique('feeds') });
     await registry.register(
