@@ -1,0 +1,272 @@
+/**
+ * The invalidation bus: every instance's memory tiers hear about every
+ * invalidation, and nothing is silently dropped.
+ *
+ * - Messages carry the sender's instance id (an instance ignores its own) and
+ *   a sequence number, so a receiver detects a gap even without a reconnect.
+ * - A failed publish goes to a bounded retry queue, deduplicated per key (the
+ *   newest kept); when the queue overflows it collapses into one `clear`.
+ * - On core-client's `resubscribed` event (messages sent while the subscriber
+ *   was away are gone) or on a sequence gap, every target clears.
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { StrataRedis, Subscription } from '@stratacache/core-client';
+import type { LocalTarget } from './targets.js';
+import { type InvalidationOp, parseWire, WIRE_VERSION, type WireMessage } from './wire.js';
+
+/** Options of {@link createInvalidationBus}. */
+export interface InvalidationBusOptions {
+  /** Channel (topic) name. @default 'invalidation' */
+  channel?: string;
+  /** Pub/sub namespace of the channel. @default 'events' */
+  pubsubNamespace?: string;
+  /** Most messages kept for retry while publishing fails; past it they collapse into one clear. @default 1000 */
+  maxRetryQueue?: number;
+  /** How often the retry queue is flushed while it holds messages, in ms. @default 1000 */
+  retryIntervalMs?: number;
+  /** This instance's id. @default random */
+  instanceId?: string;
+}
+
+/** An incoming (or local) invalidation, as `onInvalidation` handlers see it. */
+export interface InvalidationEvent {
+  op: InvalidationOp;
+  namespace: string;
+  items: string[];
+  /** Application payload of `ev` messages. */
+  payload?: unknown;
+  from: string;
+  local: boolean;
+  at: number;
+}
+
+/** The bus. Events: `gap` ({ from, expected, got } or { downtimeMs }), `publish-error`, `message-error`. */
+export class InvalidationBus extends EventEmitter {
+  readonly instanceId: string;
+  private seq = 0;
+  private readonly lastSeen = new Map<string, number>();
+  private readonly targets = new Set<LocalTarget>();
+  private readonly handlers = new Set<(event: InvalidationEvent) => void>();
+  private readonly retry = new Map<string, WireMessage>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private subscription: Subscription | undefined;
+  private readonly topic: string;
+  private readonly maxRetry: number;
+  private readonly retryIntervalMs: number;
+  private onResubscribed: ((e: { downtimeMs: number }) => void) | undefined;
+
+  constructor(
+    private readonly redis: StrataRedis,
+    private readonly options: InvalidationBusOptions = {},
+  ) {
+    super();
+    this.instanceId = options.instanceId ?? randomBytes(9).toString('base64url');
+    this.topic = options.channel ?? 'invalidation';
+    this.maxRetry = options.maxRetryQueue ?? 1000;
+    this.retryIntervalMs = options.retryIntervalMs ?? 1000;
+  }
+
+  /** Subscribes to the channel; call once before relying on remote invalidations. */
+  async start(): Promise<void> {
+    if (this.subscription) return;
+    const pubsub = this.redis.pubsub(this.options.pubsubNamespace ?? 'events');
+    this.onResubscribed = ({ downtimeMs }) => {
+      // Whatever was published while we were away is gone: local state cannot be trusted.
+      this.lastSeen.clear();
+      this.clearTargets('*');
+      this.emit('gap', { downtimeMs });
+    };
+    pubsub.on('resubscribed', this.onResubscribed);
+    this.subscription = await pubsub.subscribe(this.topic, (message) => this.receive(message));
+  }
+
+  /** Stops listening and flushing. */
+  async stop(): Promise<void> {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (this.onResubscribed)
+      this.redis.pubsub(this.options.pubsubNamespace ?? 'events').off('resubscribed', this.onResubscribed);
+    await this.subscription?.unsubscribe();
+    this.subscription = undefined;
+  }
+
+  /** Registers an in-memory tier; returns a function that unregisters it. */
+  register(target: LocalTarget): () => void {
+    this.targets.add(target);
+    return () => this.targets.delete(target);
+  }
+
+  /** Calls `handler` for every invalidation, remote and local (the event broker). */
+  onInvalidation(handler: (event: InvalidationEvent) => void): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  /** Publishes an application-level invalidation event (`emit_invalidation` of the seeds). */
+  emitInvalidation(namespace: string, payload: unknown): Promise<void> {
+    return this.publish('ev', namespace, payload);
+  }
+
+  /** Messages waiting for a retry. */
+  get pending(): number {
+    return this.retry.size;
+  }
+
+  /**
+   * Publishes an invalidation to every other instance (and tells local
+   * handlers). Never throws: a failed publish is queued for retry.
+   */
+  async publish(op: InvalidationOp, namespace: string, data: unknown): Promise<void> {
+    const message: WireMessage = {
+      v: WIRE_VERSION,
+      i: this.instanceId,
+      s: ++this.seq,
+      n: namespace,
+      o: op,
+      d: data,
+      t: Date.now(),
+    };
+    this.dispatch(message, true);
+    await this.send(message);
+  }
+
+  /** Sends queued messages now; resolves how many are still queued. */
+  async flush(): Promise<number> {
+    const queued = [...this.retry.values()];
+    this.retry.clear();
+    for (const message of queued) {
+      // A retried message gets a fresh sequence number: receivers must see an unbroken count.
+      await this.send({ ...message, s: ++this.seq });
+    }
+    return this.retry.size;
+  }
+
+  private async send(message: WireMessage): Promise<void> {
+    try {
+      await this.redis.run('publish', () =>
+        this.redis.pubsub(this.options.pubsubNamespace ?? 'events').publish(this.topic, message),
+      );
+    } catch (error) {
+      this.emit('publish-error', error);
+      this.enqueue(message);
+    }
+  }
+
+  private enqueue(message: WireMessage): void {
+    // A queued clear of everything already covers any later invalidation.
+    if (this.retry.has('c:*') && message.o !== 'ev') return;
+    const items = Array.isArray(message.d) ? (message.d as string[]) : [];
+    if (message.o === 'c' || message.o === 'ev' || items.length === 0) {
+      this.retry.set(`${message.o}:${message.n}:${message.s}`, message);
+    } else {
+      // One entry per item: a newer invalidation of the same key replaces the older one.
+      for (const item of items) this.retry.set(`${message.o}:${message.n}:${item}`, { ...message, d: [item] });
+    }
+    if (this.retry.size > this.maxRetry) {
+      // Too much to remember: one clear of every namespace says it all and drops nothing.
+      this.retry.clear();
+      this.retry.set('c:*', { ...message, o: 'c', n: '*', d: null });
+    }
+    this.retryTimer ??= setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.flush();
+    }, this.retryIntervalMs);
+    this.retryTimer.unref?.();
+  }
+
+  private receive(raw: unknown): void {
+    const message = parseWire(raw);
+    if (!message) {
+      this.emit('message-error', new Error('Malformed invalidation message ignored'));
+      return;
+    }
+    if (message.i === this.instanceId) return;
+    const last = this.lastSeen.get(message.i);
+    this.lastSeen.set(message.i, message.s);
+    if (last !== undefined && message.s > last + 1) {
+      // Messages from this sender went missing: anything local may be stale.
+      this.emit('gap', { from: message.i, expected: last + 1, got: message.s });
+      this.clearTargets('*');
+    }
+    this.dispatch(message, false);
+  }
+
+  private dispatch(message: WireMessage, local: boolean): void {
+    const items = Array.isArray(message.d) ? (message.d as string[]) : [];
+    if (!local) {
+      for (const target of this.targets) {
+        if (target.namespace !== undefined && message.n !== '*' && target.namespace !== message.n) continue;
+        try {
+          applyTo(target, message.o, items, message.t);
+        } catch (error) {
+          this.emit('message-error', error);
+        }
+      }
+    }
+    const event: InvalidationEvent = {
+      op: message.o,
+      namespace: message.n,
+      items,
+      from: message.i,
+      local,
+      at: message.t,
+      ...(message.o === 'ev' ? { payload: message.d } : {}),
+    };
+    for (const handler of this.handlers) {
+      try {
+        handler(event);
+      } catch (error) {
+        this.emit('message-error', error);
+      }
+    }
+  }
+
+  private clearTargets(namespace: string): void {
+    for (const target of this.targets) {
+      if (namespace !== '*' && target.namespace !== undefined && target.namespace !== namespace) continue;
+      try {
+        target.clearLocal();
+      } catch (error) {
+        this.emit('message-error', error);
+      }
+    }
+  }
+}
+
+function applyTo(target: LocalTarget, op: InvalidationOp, items: string[], at: number): void {
+  switch (op) {
+    case 'dk':
+      if (target.deleteLocal) target.deleteLocal(items);
+      else target.clearLocal();
+      return;
+    case 'ek':
+      if (target.expireLocal) target.expireLocal(items, at);
+      else if (target.deleteLocal) target.deleteLocal(items);
+      else target.clearLocal();
+      return;
+    case 'dp':
+      if (target.deleteLocalByPrefix) target.deleteLocalByPrefix(items);
+      else target.clearLocal();
+      return;
+    case 'dt':
+      if (target.deleteLocalByTags) target.deleteLocalByTags(items);
+      else target.clearLocal();
+      return;
+    case 'et':
+      if (target.expireLocalByTags) target.expireLocalByTags(items, at);
+      else if (target.deleteLocalByTags) target.deleteLocalByTags(items);
+      else target.clearLocal();
+      return;
+    case 'c':
+      target.clearLocal();
+      return;
+    case 'ev':
+      return;
+  }
+}
+
+/** Creates a bus; call `start()` to begin receiving. */
+export function createInvalidationBus(redis: StrataRedis, options?: InvalidationBusOptions): InvalidationBus {
+  return new InvalidationBus(redis, options);
+}

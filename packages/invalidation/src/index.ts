@@ -1,0 +1,12 @@
+/**
+ * @stratacache/invalidation: the invalidation bus, and delete / expire / TTL
+ * invalidation by key, prefix, tag (eager or lazy) and dependency.
+ */
+
+export type { InvalidationBusOptions, InvalidationEvent } from './bus.js';
+export { createInvalidationBus, InvalidationBus } from './bus.js';
+export type { EntryStamp, InvalidationCounts, InvalidationStrategy, InvalidatorOptions } from './invalidator.js';
+export { createInvalidator, Invalidator } from './invalidator.js';
+export type { LocalTarget } from './targets.js';
+export type { InvalidationOp, WireMessage } from './wire.js';
+export { parseWire, WIRE_VERSION } from './wire.js';

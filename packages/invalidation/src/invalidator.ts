@@ -1,0 +1,330 @@
+/**
+ * The invalidation strategies over one cache namespace's keys: delete
+ * (immediate), expire (stale but kept for grace readers), shorten TTL, by
+ * key, prefix, tag or dependency, each followed by a broadcast on the bus.
+ *
+ * Tags come in two modes:
+ * - eager: a write adds its key to each tag's set in the same pipeline
+ *   (`recordTags`); `deleteByTag` unlinks the members and the set.
+ * - lazy: nothing is written per entry; invalidating a tag records its time,
+ *   and `judge` calls an entry deleted or stale when it was written before.
+ * In both modes `expireByTag` records a time (readers may still serve the
+ * entry as stale), while `deleteByTag` makes entries a miss: two verbs, two meanings.
+ */
+
+import { type Duration, escapeGlob, type KeyBuilder, type StrataRedis, toMs } from '@stratacache/core-client';
+import type { ChainableCommander } from 'ioredis';
+import type { InvalidationBus } from './bus.js';
+
+/** Options of {@link createInvalidator}. */
+export interface InvalidatorOptions {
+  /** The cache namespace whose keys this invalidates (its keys are `{prefix}:{namespace}:...`). */
+  namespace: string;
+  /** The bus to broadcast on; without one, only Redis is touched. */
+  bus?: InvalidationBus;
+  /** Tag mode. @default 'eager' */
+  tags?: 'eager' | 'lazy';
+  /** How long key and tag invalidation times are kept (longer than any entry's TTL plus grace). @default '1d' */
+  markerTtl?: Duration;
+}
+
+/** An entry as the cache stored it: when it was written and with which tags. */
+export interface EntryStamp {
+  key: string;
+  /** ms since the epoch. */
+  writtenAt: number;
+  tags?: readonly string[];
+}
+
+/** What `invalidate()` returns: how many of each kind it touched. */
+export interface InvalidationCounts {
+  keys: number;
+  prefixes: number;
+  tags: number;
+  dependents: number;
+}
+
+/** The strategies of `invalidate()`. */
+export type InvalidationStrategy = 'delete' | 'expire' | 'ttl';
+
+/** The invalidator of one namespace. */
+export class Invalidator {
+  readonly keys: KeyBuilder;
+  readonly namespace: string;
+  readonly tagMode: 'eager' | 'lazy';
+  private readonly bus: InvalidationBus | undefined;
+  private readonly markerTtlMs: number;
+  // Local copies of invalidation times, kept fresh by the bus.
+  private readonly tagDeleted = new Map<string, number>();
+  private readonly tagExpired = new Map<string, number>();
+  private readonly keyExpired = new Map<string, number>();
+  private unregister: (() => void) | undefined;
+
+  constructor(
+    private readonly redis: StrataRedis,
+    options: InvalidatorOptions,
+  ) {
+    this.namespace = options.namespace;
+    this.keys = redis.keys(options.namespace);
+    this.bus = options.bus;
+    this.tagMode = options.tags ?? 'eager';
+    this.markerTtlMs = toMs(options.markerTtl ?? '1d', 'markerTtl');
+    // Keep the local copies of tag and key times current from other instances.
+    this.unregister = this.bus?.onInvalidation((event) => {
+      if (event.local || (event.namespace !== this.namespace && event.namespace !== '*')) return;
+      const map =
+        event.op === 'dt'
+          ? this.tagDeleted
+          : event.op === 'et'
+            ? this.tagExpired
+            : event.op === 'ek'
+              ? this.keyExpired
+              : undefined;
+      for (const item of map ? event.items : []) map?.set(item, Math.max(map.get(item) ?? 0, event.at));
+      if (event.op === 'c') this.forgetTimes();
+    });
+  }
+
+  private tagSetKey(tag: string): string {
+    return this.keys.key('tag', tag);
+  }
+
+  private tagTimeKey(tag: string, kind: 'deleted' | 'expired'): string {
+    return this.keys.key('tagtime', kind, tag);
+  }
+
+  private keyTimeKey(key: string): string {
+    return this.keys.key('keytime', key);
+  }
+
+  private depsKey(parent: string): string {
+    return this.keys.key('deps', parent);
+  }
+
+  /**
+   * Records `tags` of `key` in the same pipeline as its write (eager mode;
+   * a no-op in lazy mode, where entries carry their own tags).
+   */
+  recordTags(pipeline: ChainableCommander, key: string, tags: readonly string[], ttlMs?: number): void {
+    if (this.tagMode !== 'eager') return;
+    for (const tag of tags) {
+      const set = this.tagSetKey(tag);
+      pipeline.sadd(set, key);
+      // The set lives at least as long as its longest member.
+      if (ttlMs !== undefined) pipeline.pexpire(set, ttlMs, 'GT');
+      pipeline.pexpire(set, ttlMs ?? this.markerTtlMs, 'NX');
+    }
+  }
+
+  /**
+   * Judges an entry read from Redis: `deleted` (treat as a miss), `stale`
+   * (serve only as a grace / fail-safe value) or `fresh`.
+   */
+  async judge(entry: EntryStamp): Promise<'fresh' | 'stale' | 'deleted'> {
+    const tags = entry.tags ?? [];
+    await this.loadTimes(tags, [entry.key]);
+    // An invalidation at or after the write wins (the same millisecond counts: the safe side).
+    const after = (at: number | undefined) => at !== undefined && at >= entry.writtenAt;
+    if (tags.some((tag) => after(this.tagDeleted.get(tag)))) return 'deleted';
+    if (after(this.keyExpired.get(entry.key))) return 'stale';
+    if (tags.some((tag) => after(this.tagExpired.get(tag)))) return 'stale';
+    return 'fresh';
+  }
+
+  /** Deletes `keys` in Redis, then tells every instance. Resolves how many existed. */
+  async deleteKeys(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    const removed = await this.redis.run('unlink', async (c) => {
+      let n = 0;
+      for (const key of keys) n += await c.unlink(key); // one key per command: no CROSSSLOT on Cluster
+      return n;
+    });
+    await this.bus?.publish('dk', this.namespace, [...keys]);
+    return removed;
+  }
+
+  /** Marks `keys` stale from now (readers may serve them within grace), and tells every instance. */
+  async expireKeys(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    const now = Date.now();
+    await this.redis.run('set', async (c) => {
+      for (const key of keys) await c.set(this.keyTimeKey(key), String(now), 'PX', this.markerTtlMs);
+    });
+    for (const key of keys) this.keyExpired.set(key, now);
+    await this.bus?.publish('ek', this.namespace, [...keys]);
+    return keys.length;
+  }
+
+  /** Shortens the TTL of `keys` to at most `ttl` (never lengthens it), and tells every instance. */
+  async shortenTtl(keys: readonly string[], ttl: Duration): Promise<number> {
+    const ms = toMs(ttl, 'ttl');
+    let changed = 0;
+    await this.redis.run('pexpire', async (c) => {
+      for (const key of keys) changed += await c.pexpire(key, ms, 'LT');
+    });
+    // Local tiers drop them and read again: Redis still has the value until its new TTL.
+    await this.bus?.publish('dk', this.namespace, [...keys]);
+    return changed;
+  }
+
+  /** Deletes every key of this namespace starting with `prefix` (SCAN + UNLINK; `prefix` is escaped). */
+  async deleteByPrefix(prefix: string, options: { dryRun?: boolean } = {}): Promise<number> {
+    const pattern = `${escapeGlob(`${this.keys.prefix}:${this.namespace}:${prefix}`)}*`;
+    const removed = await this.redis.unlinkMatching(pattern, { dryRun: options.dryRun });
+    if (!options.dryRun) await this.bus?.publish('dp', this.namespace, [prefix]);
+    return removed;
+  }
+
+  /** Deletes every entry of `tags`: they become misses, not stale values. Resolves how many keys went. */
+  async deleteByTag(tags: readonly string[]): Promise<number> {
+    if (tags.length === 0) return 0;
+    const now = Date.now();
+    let removed = 0;
+    if (this.tagMode === 'eager') {
+      for (const tag of tags) {
+        const set = this.tagSetKey(tag);
+        let cursor = '0';
+        do {
+          const [next, members] = await this.redis.run('sscan', (c) => c.sscan(set, cursor, 'COUNT', 500));
+          cursor = next;
+          if (members.length > 0) {
+            removed += await this.redis.run('unlink', async (c) => {
+              let n = 0;
+              for (const key of members) n += await c.unlink(key);
+              return n;
+            });
+          }
+        } while (cursor !== '0');
+        await this.redis.run('unlink', (c) => c.unlink(set));
+      }
+    }
+    // Both modes record the time: a lazy reader judges by it, and an eager writer racing the delete is caught too.
+    await this.recordTagTimes(tags, 'deleted', now);
+    await this.bus?.publish('dt', this.namespace, [...tags]);
+    return removed;
+  }
+
+  /** Marks every entry of `tags` stale from now (kept for grace readers); nothing is deleted. */
+  async expireByTag(tags: readonly string[]): Promise<number> {
+    if (tags.length === 0) return 0;
+    await this.recordTagTimes(tags, 'expired', Date.now());
+    await this.bus?.publish('et', this.namespace, [...tags]);
+    return tags.length;
+  }
+
+  /** Records that `key` depends on `parents`: invalidating a parent invalidates `key`. */
+  async dependOn(key: string, parents: readonly string[]): Promise<void> {
+    await this.redis.run('sadd', async (c) => {
+      for (const parent of parents) {
+        await c.sadd(this.depsKey(parent), key);
+        await c.pexpire(this.depsKey(parent), this.markerTtlMs);
+      }
+    });
+  }
+
+  /** Every key that depends on `keys`, transitively; cycles end the walk (each key once). */
+  async dependentsOf(keys: readonly string[]): Promise<string[]> {
+    const seen = new Set(keys);
+    const found: string[] = [];
+    let frontier = [...keys];
+    while (frontier.length > 0) {
+      const next: string[] = [];
+      for (const key of frontier) {
+        const children = await this.redis.run('smembers', (c) => c.smembers(this.depsKey(key)));
+        for (const child of children) {
+          if (seen.has(child)) continue;
+          seen.add(child);
+          found.push(child);
+          next.push(child);
+        }
+      }
+      frontier = next;
+    }
+    return found;
+  }
+
+  /**
+   * Invalidates keys, prefixes and tags with one strategy, and optionally
+   * everything that depends on the keys; returns counts per kind.
+   */
+  async invalidate(request: {
+    keys?: readonly string[];
+    prefixes?: readonly string[];
+    tags?: readonly string[];
+    dependents?: boolean;
+    strategy?: InvalidationStrategy;
+    ttl?: Duration;
+  }): Promise<InvalidationCounts> {
+    const strategy = request.strategy ?? 'delete';
+    const keys = request.keys ?? [];
+    const dependents = request.dependents ? await this.dependentsOf(keys) : [];
+    const allKeys = [...keys, ...dependents];
+    const counts: InvalidationCounts = { keys: 0, prefixes: 0, tags: 0, dependents: dependents.length };
+    if (strategy === 'delete') counts.keys = await this.deleteKeys(allKeys);
+    else if (strategy === 'expire') counts.keys = await this.expireKeys(allKeys);
+    else counts.keys = await this.shortenTtl(allKeys, request.ttl ?? '1s');
+    for (const prefix of request.prefixes ?? []) counts.prefixes += await this.deleteByPrefix(prefix);
+    if (request.tags?.length) {
+      counts.tags = strategy === 'expire' ? await this.expireByTag(request.tags) : await this.deleteByTag(request.tags);
+    }
+    return counts;
+  }
+
+  /** Clears this namespace everywhere: every key in Redis, and every instance's memory tier. */
+  async clear(): Promise<number> {
+    const removed = await this.redis.unlinkMatching(this.keys.all());
+    this.forgetTimes();
+    await this.bus?.publish('c', this.namespace, null);
+    return removed;
+  }
+
+  /** Stops following the bus. */
+  close(): void {
+    this.unregister?.();
+  }
+
+  private forgetTimes(): void {
+    this.tagDeleted.clear();
+    this.tagExpired.clear();
+    this.keyExpired.clear();
+  }
+
+  private async recordTagTimes(tags: readonly string[], kind: 'deleted' | 'expired', at: number): Promise<void> {
+    await this.redis.run('set', async (c) => {
+      for (const tag of tags) await c.set(this.tagTimeKey(tag, kind), String(at), 'PX', this.markerTtlMs);
+    });
+    const map = kind === 'deleted' ? this.tagDeleted : this.tagExpired;
+    for (const tag of tags) map.set(tag, Math.max(map.get(tag) ?? 0, at));
+  }
+
+  private readonly loaded = new Set<string>();
+
+  /** Loads invalidation times of `tags` and `keys` not seen yet from Redis (then the bus keeps them fresh). */
+  private async loadTimes(tags: readonly string[], keys: readonly string[]): Promise<void> {
+    const wanted: Array<[string, Map<string, number>, string]> = [];
+    for (const tag of tags) {
+      if (!this.loaded.has(`t:${tag}`)) {
+        wanted.push(
+          [this.tagTimeKey(tag, 'deleted'), this.tagDeleted, tag],
+          [this.tagTimeKey(tag, 'expired'), this.tagExpired, tag],
+        );
+        this.loaded.add(`t:${tag}`);
+      }
+    }
+    for (const key of keys) {
+      // Key times are not cached: a key is judged rarely twice, and its marker is cheap to read.
+      wanted.push([this.keyTimeKey(key), this.keyExpired, key]);
+    }
+    if (wanted.length === 0) return;
+    const values = await this.redis.getMany(wanted.map(([k]) => k));
+    wanted.forEach(([, map, item], i) => {
+      const value = values[i];
+      if (value) map.set(item, Math.max(map.get(item) ?? 0, Number(value.toString())));
+    });
+  }
+}
+
+/** Creates an invalidator for one cache namespace. */
+export function createInvalidator(redis: StrataRedis, options: InvalidatorOptions): Invalidator {
+  return new Invalidator(redis, options);
+}

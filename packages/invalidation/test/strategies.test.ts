@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { createInvalidationBus, createInvalidator, type Invalidator } from '../src/index.js';
+import { eventually } from './eventually.js';
+import { client, unique } from './helpers.js';
+
+/** Writes an entry the way a cache would: the value, and its tags in the same pipeline. */
+async function write(
+  inv: Invalidator,
+  id: string,
+  tags: string[],
+  ttlMs = 60_000,
+): Promise<{ key: string; writtenAt: number; tags: string[] }> {
+  const key = inv.keys.key('data', id);
+  const writtenAt = Date.now();
+  const pipeline = (inv as unknown as { redis: { client: import('ioredis').Redis } }).redis.client.pipeline();
+  pipeline.set(key, `value of ${id}`, 'PX', ttlMs);
+  inv.recordTags(pipeline, key, tags, ttlMs);
+  await pipeline.exec();
+  return { key, writtenAt, tags };
+}
+const tick = () => new Promise((r) => setTimeout(r, 3));
+
+describe('tags: deleteByTag and expireByTag are two verbs with two meanings', () => {
+  it.each(['eager', 'lazy'] as const)(
+    '%s mode: delete makes entries misses, expire keeps them as stale',
+    async (mode) => {
+      const redis = client();
+      const inv = createInvalidator(redis, { namespace: 'cache', tags: mode });
+      const a = await write(inv, 'a', ['users']);
+      const b = await write(inv, 'b', ['orders']);
+      await tick();
+      await inv.expireByTag(['users']);
+      expect(await inv.judge(a)).toBe('stale');
+      expect(await redis.client.exists(a.key)).toBe(1); // kept for grace readers
+      await inv.deleteByTag(['orders']);
+      expect(await inv.judge(b)).toBe('deleted');
+      if (mode === 'eager') expect(await redis.client.exists(b.key)).toBe(0); // gone from Redis too
+      const later = await write(inv, 'c', ['users', 'orders']);
+      expect(await inv.judge(later)).toBe('fresh'); // written after both invalidations
+    },
+  );
+
+  it('eager and lazy give the same answers on the same script of writes and invalidations', async () => {
+    const answers: Record<string, string[]> = {};
+    for (const mode of ['eager', 'lazy'] as const) {
+      const inv = createInvalidator(client(), { namespace: 'cache', tags: mode });
+      const entries = [];
+      const out: string[] = [];
+      for (let step = 0; step < 30; step++) {
+        const tags = [`t${step % 3}`, `t${(step * 7) % 5}`];
+        entries.push(await write(inv, `e${step}`, tags));
+        await tick();
+        if (step % 4 === 1) await inv.expireByTag([`t${step % 5}`]);
+        if (step % 6 === 3) await inv.deleteByTag([`t${step % 3}`]);
+        await tick();
+      }
+      for (const entry of entries) out.push(await inv.judge(entry));
+      answers[mode] = out;
+    }
+    expect(answers.eager).toEqual(answers.lazy);
+    expect(new Set(answers.eager)).toEqual(new Set(['fresh', 'stale', 'deleted']));
+  });
+
+  it('other instances learn tag invalidations from the bus, without reading Redis again', async () => {
+    const prefix = unique('shared');
+    const channel = unique('inv');
+    const busA = createInvalidationBus(client({ prefix }), { channel });
+    const redisB = client({ prefix });
+    const busB = createInvalidationBus(redisB, { channel });
+    await busA.start();
+    await busB.start();
+    const a = createInvalidator(client({ prefix }), { namespace: 'cache', tags: 'lazy', bus: busA });
+    const b = createInvalidator(redisB, { namespace: 'cache', tags: 'lazy', bus: busB });
+    const entry = await write(b, 'x', ['news']);
+    expect(await b.judge(entry)).toBe('fresh'); // B has now cached the tag times
+    await tick();
+    await a.expireByTag(['news']);
+    await eventually(async () => (await b.judge(entry)) === 'stale');
+  });
+});
+
+describe('keys, prefixes and TTLs', () => {
+  it('expires a key (stale, still readable) or shortens its TTL, never lengthening it', async () => {
+    const redis = client();
+    const inv = createInvalidator(redis, { namespace: 'cache' });
+    const a = await write(inv, 'a', [], 60_000);
+    await tick();
+    await inv.expireKeys([a.key]);
+    expect(await inv.judge(a)).toBe('stale');
+    expect(await redis.client.get(a.key)).toBe('value of a');
+    expect(await inv.shortenTtl([a.key], '2s')).toBe(1);
+    expect(await redis.client.pttl(a.key)).toBeLessThanOrEqual(2000);
+    expect(await inv.shortenTtl([a.key], '1h')).toBe(0);
+    expect(await redis.client.pttl(a.key)).toBeLessThanOrEqual(2000);
+  });
+
+  it('deletes by prefix with * ? [ in user parts deleting only what they should', async () => {
+    const redis = client();
+    const inv = createInvalidator(redis, { namespace: 'cache' });
+    const ids = ['user*', 'user1', 'user?', 'userA', 'user[1]', 'user1x'];
+    for (const id of ids) await write(inv, id, []);
+    expect(await inv.deleteByPrefix('data:user*', { dryRun: true })).toBe(1);
+    expect(await inv.deleteByPrefix('data:user*')).toBe(1);
+    expect(await inv.deleteByPrefix('data:user?')).toBe(1);
+    expect(await inv.deleteByPrefix('data:user[')).toBe(1);
+    const left = [];
+    for (const id of ids) if (await redis.client.exists(inv.keys.key('data', id))) left.push(id);
+    expect(left).toEqual(['user1', 'userA', 'user1x']);
+    expect(await inv.deleteByPrefix('data:user1')).toBe(2); // user1 and user1x: a real prefix
+  });
+});
+
+describe('dependencies', () => {
+  it('cascades transitively, and a cycle ends the walk', async () => {
+    const redis = client();
+    const inv = createInvalidator(redis, { namespace: 'cache' });
+    const [page, list, item, other] = await Promise.all(
+      ['page', 'list', 'item', 'other'].map((id) => write(inv, id, [])),
+    );
+    await inv.dependOn(list?.key as string, [item?.key as string]);
+    await inv.dependOn(page?.key as string, [list?.key as string]);
+    await inv.dependOn(item?.key as string, [page?.key as string]); // a cycle: item -> list -> page -> item
+    const counts = await inv.invalidate({ keys: [item?.key as string], dependents: true });
+    expect(counts).toEqual({ keys: 3, prefixes: 0, tags: 0, dependents: 2 });
+    expect(await redis.client.exists(page?.key as string, list?.key as string, item?.key as string)).toBe(0);
+    expect(await redis.client.exists(other?.key as string)).toBe(1);
+  });
+
+  it('invalidate() applies one strategy to keys, prefixes and tags and counts each kind', async () => {
+    const redis = client();
+    const inv = createInvalidator(redis, { namespace: 'cache' });
+    const a = await write(inv, 'a', ['t']);
+    await write(inv, 'p1', []);
+    await write(inv, 'p2', []);
+    await tick();
+    const expired = await inv.invalidate({ keys: [a.key], tags: ['t'], strategy: 'expire' });
+    expect(expired).toEqual({ keys: 1, prefixes: 0, tags: 1, dependents: 0 });
+    expect(await inv.judge(a)).toBe('stale');
+    const deleted = await inv.invalidate({ prefixes: ['data:p'] });
+    expect(deleted.prefixes).toBe(2);
+  });
+});
