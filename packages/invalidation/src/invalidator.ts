@@ -40,6 +40,7 @@ export interface EntryStamp {
 export interface InvalidationCounts {
   keys: number;
   prefixes: number;
+  patterns: number;
   tags: number;
   dependents: number;
 }
@@ -175,6 +176,45 @@ export class Invalidator {
     return removed;
   }
 
+  /**
+   * Deletes every key of this namespace matching `glob` (a pattern from
+   * configuration, such as `data:user:*`; the namespace part is escaped, the
+   * glob is used as written). Local tiers drop everything under the glob's
+   * literal start, a superset of what matched.
+   */
+  async deleteByPattern(glob: string, options: { dryRun?: boolean } = {}): Promise<number> {
+    const head = `${this.keys.prefix}:${this.namespace}:`;
+    const removed = await this.redis.unlinkMatching(`${escapeGlob(head)}${glob}`, { dryRun: options.dryRun });
+    if (!options.dryRun) {
+      const literal = /^[^*?[\\]*/.exec(glob)?.[0] ?? '';
+      await this.bus?.publish('dp', this.namespace, [literal]);
+    }
+    return removed;
+  }
+
+  /**
+   * Removes from eager tag sets the members whose keys no longer exist
+   * (expired or evicted), and tag sets left empty. Run it periodically; it
+   * SCANs the namespace's tag sets and checks members in batches.
+   */
+  async collectTagGarbage(): Promise<number> {
+    let removed = 0;
+    for await (const sets of this.redis.scan(this.keys.under('tag'), { type: 'set' })) {
+      for (const set of sets) {
+        let cursor = '0';
+        do {
+          const [next, members] = await this.redis.run('sscan', (c) => c.sscan(set, cursor, 'COUNT', 500));
+          cursor = next;
+          if (members.length === 0) continue;
+          const exists = await this.redis.run('exists', async (c) => Promise.all(members.map((m) => c.exists(m))));
+          const gone = members.filter((_, i) => exists[i] === 0);
+          if (gone.length > 0) removed += await this.redis.run('srem', (c) => c.srem(set, ...gone));
+        } while (cursor !== '0');
+      }
+    }
+    return removed;
+  }
+
   /** Deletes every entry of `tags`: they become misses, not stale values. Resolves how many keys went. */
   async deleteByTag(tags: readonly string[]): Promise<number> {
     if (tags.length === 0) return 0;
@@ -250,6 +290,8 @@ export class Invalidator {
   async invalidate(request: {
     keys?: readonly string[];
     prefixes?: readonly string[];
+    /** Globs inside the namespace (see `deleteByPattern`); always deleted. */
+    patterns?: readonly string[];
     tags?: readonly string[];
     dependents?: boolean;
     strategy?: InvalidationStrategy;
@@ -259,11 +301,12 @@ export class Invalidator {
     const keys = request.keys ?? [];
     const dependents = request.dependents ? await this.dependentsOf(keys) : [];
     const allKeys = [...keys, ...dependents];
-    const counts: InvalidationCounts = { keys: 0, prefixes: 0, tags: 0, dependents: dependents.length };
+    const counts: InvalidationCounts = { keys: 0, prefixes: 0, patterns: 0, tags: 0, dependents: dependents.length };
     if (strategy === 'delete') counts.keys = await this.deleteKeys(allKeys);
     else if (strategy === 'expire') counts.keys = await this.expireKeys(allKeys);
     else counts.keys = await this.shortenTtl(allKeys, request.ttl ?? '1s');
     for (const prefix of request.prefixes ?? []) counts.prefixes += await this.deleteByPrefix(prefix);
+    for (const pattern of request.patterns ?? []) counts.patterns += await this.deleteByPattern(pattern);
     if (request.tags?.length) {
       counts.tags = strategy === 'expire' ? await this.expireByTag(request.tags) : await this.deleteByTag(request.tags);
     }

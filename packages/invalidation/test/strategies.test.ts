@@ -121,7 +121,7 @@ describe('dependencies', () => {
     await inv.dependOn(page?.key as string, [list?.key as string]);
     await inv.dependOn(item?.key as string, [page?.key as string]); // a cycle: item -> list -> page -> item
     const counts = await inv.invalidate({ keys: [item?.key as string], dependents: true });
-    expect(counts).toEqual({ keys: 3, prefixes: 0, tags: 0, dependents: 2 });
+    expect(counts).toEqual({ keys: 3, prefixes: 0, patterns: 0, tags: 0, dependents: 2 });
     expect(await redis.client.exists(page?.key as string, list?.key as string, item?.key as string)).toBe(0);
     expect(await redis.client.exists(other?.key as string)).toBe(1);
   });
@@ -134,9 +134,34 @@ describe('dependencies', () => {
     await write(inv, 'p2', []);
     await tick();
     const expired = await inv.invalidate({ keys: [a.key], tags: ['t'], strategy: 'expire' });
-    expect(expired).toEqual({ keys: 1, prefixes: 0, tags: 1, dependents: 0 });
+    expect(expired).toEqual({ keys: 1, prefixes: 0, patterns: 0, tags: 1, dependents: 0 });
     expect(await inv.judge(a)).toBe('stale');
     const deleted = await inv.invalidate({ prefixes: ['data:p'] });
     expect(deleted.prefixes).toBe(2);
+  });
+
+  it('deletes by a configured glob inside the namespace only, telling local tiers its literal start', async () => {
+    const redis = client();
+    const channel = unique('inv');
+    const bus = createInvalidationBus(redis, { channel });
+    const seen: string[][] = [];
+    bus.onInvalidation((e) => seen.push([e.op, ...e.items]));
+    const inv = createInvalidator(redis, { namespace: 'cache', bus });
+    for (const id of ['u1', 'u2', 'x1']) await write(inv, id, []);
+    await redis.client.set(`${redis.options.prefix}:other:data:u1`, 'not ours');
+    expect(await inv.invalidate({ patterns: ['data:u?'] })).toMatchObject({ patterns: 2 });
+    expect(await redis.client.exists(inv.keys.key('data', 'x1'), `${redis.options.prefix}:other:data:u1`)).toBe(2);
+    expect(seen).toContainEqual(['dp', 'data:u']);
+  });
+
+  it('collects members of expired keys from eager tag sets', async () => {
+    const redis = client();
+    const inv = createInvalidator(redis, { namespace: 'cache', tags: 'eager' });
+    await write(inv, 'short', ['t'], 50);
+    const long = await write(inv, 'long', ['t'], 60_000);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(await redis.client.scard(inv.keys.key('tag', 't'))).toBe(2);
+    expect(await inv.collectTagGarbage()).toBe(1);
+    expect(await redis.client.smembers(inv.keys.key('tag', 't'))).toEqual([long.key]);
   });
 });
