@@ -41,7 +41,10 @@ export interface InvalidationEvent {
   at: number;
 }
 
-/** The bus. Events: `gap` ({ from, expected, got } or { downtimeMs }), `publish-error`, `message-error`. */
+/**
+ * The bus. Events: `gap` ({ from, expected, got } or { downtimeMs }),
+ * `publish-error`, `message-error`, `dropped` ({ count, reason }).
+ */
 export class InvalidationBus extends EventEmitter {
   readonly instanceId: string;
   private seq = 0;
@@ -67,9 +70,18 @@ export class InvalidationBus extends EventEmitter {
     this.retryIntervalMs = options.retryIntervalMs ?? 1000;
   }
 
-  /** Subscribes to the channel; call once before relying on remote invalidations. */
-  async start(): Promise<void> {
-    if (this.subscription) return;
+  private starting: Promise<void> | undefined;
+
+  /** Subscribes to the channel; call before relying on remote invalidations. Idempotent. */
+  start(): Promise<void> {
+    this.starting ??= this.subscribe().catch((error) => {
+      this.starting = undefined;
+      throw error;
+    });
+    return this.starting;
+  }
+
+  private async subscribe(): Promise<void> {
     const pubsub = this.redis.pubsub(this.options.pubsubNamespace ?? 'events');
     this.onResubscribed = ({ downtimeMs }) => {
       // Whatever was published while we were away is gone: local state cannot be trusted.
@@ -78,13 +90,23 @@ export class InvalidationBus extends EventEmitter {
       this.emit('gap', { downtimeMs });
     };
     pubsub.on('resubscribed', this.onResubscribed);
-    this.subscription = await pubsub.subscribe(this.topic, (message) => this.receive(message));
+    try {
+      this.subscription = await pubsub.subscribe(this.topic, (message) => this.receive(message));
+    } catch (error) {
+      pubsub.off('resubscribed', this.onResubscribed);
+      throw error;
+    }
   }
 
   /** Stops listening and flushing. */
   async stop(): Promise<void> {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    // Last chance for queued invalidations; what still fails is reported, not dropped silently.
+    if (this.retry.size > 0 && (await this.flush().catch(() => this.retry.size)) > 0) {
+      this.emit('dropped', { count: this.retry.size, reason: 'stopped with publishes still failing' });
+    }
+    this.starting = undefined;
     if (this.onResubscribed)
       this.redis.pubsub(this.options.pubsubNamespace ?? 'events').off('resubscribed', this.onResubscribed);
     await this.subscription?.unsubscribe();
@@ -163,10 +185,17 @@ export class InvalidationBus extends EventEmitter {
       // One entry per item: a newer invalidation of the same key replaces the older one.
       for (const item of items) this.retry.set(`${message.o}:${message.n}:${item}`, { ...message, d: [item] });
     }
-    if (this.retry.size > this.maxRetry) {
-      // Too much to remember: one clear of every namespace says it all and drops nothing.
-      this.retry.clear();
+    const invalidations = [...this.retry.keys()].filter((k) => !k.startsWith('ev:'));
+    if (invalidations.length > this.maxRetry) {
+      // Too much to remember: one clear of every namespace says it all for invalidations.
+      for (const key of invalidations) this.retry.delete(key);
       this.retry.set('c:*', { ...message, o: 'c', n: '*', d: null });
+    }
+    const events = [...this.retry.keys()].filter((k) => k.startsWith('ev:'));
+    if (events.length > this.maxRetry) {
+      // Application events cannot be summarised: the oldest go, and the loss is reported.
+      for (const key of events.slice(0, events.length - this.maxRetry)) this.retry.delete(key);
+      this.emit('dropped', { count: events.length - this.maxRetry, reason: 'application event retry queue full' });
     }
     this.retryTimer ??= setTimeout(() => {
       this.retryTimer = undefined;
@@ -183,7 +212,11 @@ export class InvalidationBus extends EventEmitter {
     }
     if (message.i === this.instanceId) return;
     const last = this.lastSeen.get(message.i);
-    this.lastSeen.set(message.i, message.s);
+    // Never regress: on Cluster PUBLISH goes to any node and messages can arrive out of order.
+    if (last === undefined || message.s > last) {
+      this.lastSeen.set(message.i, message.s);
+      if (this.lastSeen.size > 10_000) this.lastSeen.delete(this.lastSeen.keys().next().value as string);
+    }
     if (last !== undefined && message.s > last + 1) {
       // Messages from this sender went missing: anything local may be stale.
       this.emit('gap', { from: message.i, expected: last + 1, got: message.s });
@@ -194,14 +227,12 @@ export class InvalidationBus extends EventEmitter {
 
   private dispatch(message: WireMessage, local: boolean): void {
     const items = Array.isArray(message.d) ? (message.d as string[]) : [];
-    if (!local) {
-      for (const target of this.targets) {
-        if (target.namespace !== undefined && message.n !== '*' && target.namespace !== message.n) continue;
-        try {
-          applyTo(target, message.o, items, message.t);
-        } catch (error) {
-          this.emit('message-error', error);
-        }
+    for (const target of this.targets) {
+      if (target.namespace !== undefined && message.n !== '*' && target.namespace !== message.n) continue;
+      try {
+        applyTo(target, message.o, items, message.t);
+      } catch (error) {
+        this.emit('message-error', error);
       }
     }
     const event: InvalidationEvent = {

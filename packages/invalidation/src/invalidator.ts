@@ -4,15 +4,23 @@
  * key, prefix, tag or dependency, each followed by a broadcast on the bus.
  *
  * Tags come in two modes:
- * - eager: a write adds its key to each tag's set in the same pipeline
- *   (`recordTags`); `deleteByTag` unlinks the members and the set.
+ * - eager: a write adds its key to each tag's sorted set (scored by the key's
+ *   expiry) in the same pipeline (`recordTags`), dropping expired members in
+ *   the same step; `deleteByTag` unlinks the live members and the set.
  * - lazy: nothing is written per entry; invalidating a tag records its time,
  *   and `judge` calls an entry deleted or stale when it was written before.
  * In both modes `expireByTag` records a time (readers may still serve the
  * entry as stale), while `deleteByTag` makes entries a miss: two verbs, two meanings.
  */
 
-import { type Duration, escapeGlob, type KeyBuilder, type StrataRedis, toMs } from '@stratacache/core-client';
+import {
+  ConfigError,
+  type Duration,
+  escapeGlob,
+  type KeyBuilder,
+  type StrataRedis,
+  toMs,
+} from '@stratacache/core-client';
 import type { ChainableCommander } from 'ioredis';
 import type { InvalidationBus } from './bus.js';
 
@@ -26,6 +34,13 @@ export interface InvalidatorOptions {
   tags?: 'eager' | 'lazy';
   /** How long key and tag invalidation times are kept (longer than any entry's TTL plus grace). @default '1d' */
   markerTtl?: Duration;
+  /**
+   * How long a tag's invalidation times read from Redis are reused before
+   * being read again. The bus keeps them current in between; without a bus
+   * they are read on every judgement.
+   * @default '10s'
+   */
+  tagCacheTtl?: Duration;
 }
 
 /** An entry as the cache stored it: when it was written and with which tags. */
@@ -36,7 +51,11 @@ export interface EntryStamp {
   tags?: readonly string[];
 }
 
-/** What `invalidate()` returns: how many of each kind it touched. */
+/**
+ * What `invalidate()` returns: `keys` and `dependents` count keys affected
+ * (deleted, expired or shortened), `prefixes` and `patterns` count keys
+ * deleted, `tags` counts tags invalidated.
+ */
 export interface InvalidationCounts {
   keys: number;
   prefixes: number;
@@ -55,11 +74,17 @@ export class Invalidator {
   readonly tagMode: 'eager' | 'lazy';
   private readonly bus: InvalidationBus | undefined;
   private readonly markerTtlMs: number;
-  // Local copies of invalidation times, kept fresh by the bus.
+  private readonly tagCacheMs: number;
+  /** Bookkeeping keys live in a child namespace, out of reach of prefix and pattern deletes. */
+  private readonly meta: KeyBuilder;
+  // Local copies of invalidation times, kept fresh by the bus and re-read after tagCacheTtl.
   private readonly tagDeleted = new Map<string, number>();
   private readonly tagExpired = new Map<string, number>();
   private readonly keyExpired = new Map<string, number>();
+  private readonly tagLoaded = new Map<string, number>();
+  private readonly tagLoading = new Map<string, Promise<void>>();
   private unregister: (() => void) | undefined;
+  private unregisterTarget: (() => void) | undefined;
 
   constructor(
     private readonly redis: StrataRedis,
@@ -70,6 +95,13 @@ export class Invalidator {
     this.bus = options.bus;
     this.tagMode = options.tags ?? 'eager';
     this.markerTtlMs = toMs(options.markerTtl ?? '1d', 'markerTtl');
+    this.tagCacheMs = this.bus ? toMs(options.tagCacheTtl ?? '10s', 'tagCacheTtl') : 0;
+    this.meta = this.keys.child('inv');
+    if (this.tagMode === 'eager' && redis.mode === 'cluster') {
+      throw new ConfigError(
+        "Eager tags write an entry and its tag sets in one pipeline, which Redis Cluster refuses across slots; use tags: 'lazy' on Cluster.",
+      );
+    }
     // Keep the local copies of tag and key times current from other instances.
     this.unregister = this.bus?.onInvalidation((event) => {
       if (event.local || (event.namespace !== this.namespace && event.namespace !== '*')) return;
@@ -81,25 +113,28 @@ export class Invalidator {
             : event.op === 'ek'
               ? this.keyExpired
               : undefined;
-      for (const item of map ? event.items : []) map?.set(item, Math.max(map.get(item) ?? 0, event.at));
+      if (map) for (const item of event.items) remember(map, item, event.at);
       if (event.op === 'c') this.forgetTimes();
     });
+    // After a gap (resubscribe, lost messages) the cached times cannot be trusted: read them again.
+    this.unregisterTarget = this.bus?.register({ namespace: this.namespace, clearLocal: () => this.forgetTimes() });
   }
 
-  private tagSetKey(tag: string): string {
-    return this.keys.key('tag', tag);
+  /** The Redis key of `tag`'s member set (eager mode). */
+  tagSetKey(tag: string): string {
+    return this.meta.key('tag', tag);
   }
 
   private tagTimeKey(tag: string, kind: 'deleted' | 'expired'): string {
-    return this.keys.key('tagtime', kind, tag);
+    return this.meta.key('tagtime', kind, tag);
   }
 
   private keyTimeKey(key: string): string {
-    return this.keys.key('keytime', key);
+    return this.meta.key('keytime', key);
   }
 
   private depsKey(parent: string): string {
-    return this.keys.key('deps', parent);
+    return this.meta.key('deps', parent);
   }
 
   /**
@@ -109,11 +144,9 @@ export class Invalidator {
   recordTags(pipeline: ChainableCommander, key: string, tags: readonly string[], ttlMs?: number): void {
     if (this.tagMode !== 'eager') return;
     for (const tag of tags) {
-      const set = this.tagSetKey(tag);
-      pipeline.sadd(set, key);
-      // The set lives at least as long as its longest member.
-      if (ttlMs !== undefined) pipeline.pexpire(set, ttlMs, 'GT');
-      pipeline.pexpire(set, ttlMs ?? this.markerTtlMs, 'NX');
+      // One script per tag: add the member scored by its expiry, drop expired members, and let the
+      // set live exactly as long as its longest-lived member (forever if one has no TTL).
+      pipeline.eval(TAG_ADD, 1, this.tagSetKey(tag), key, ttlMs === undefined ? 'inf' : String(ttlMs));
     }
   }
 
@@ -151,7 +184,7 @@ export class Invalidator {
     await this.redis.run('set', async (c) => {
       for (const key of keys) await c.set(this.keyTimeKey(key), String(now), 'PX', this.markerTtlMs);
     });
-    for (const key of keys) this.keyExpired.set(key, now);
+    for (const key of keys) remember(this.keyExpired, key, now);
     await this.bus?.publish('ek', this.namespace, [...keys]);
     return keys.length;
   }
@@ -159,6 +192,7 @@ export class Invalidator {
   /** Shortens the TTL of `keys` to at most `ttl` (never lengthens it), and tells every instance. */
   async shortenTtl(keys: readonly string[], ttl: Duration): Promise<number> {
     const ms = toMs(ttl, 'ttl');
+    if (keys.length === 0) return 0;
     let changed = 0;
     await this.redis.run('pexpire', async (c) => {
       for (const key of keys) changed += await c.pexpire(key, ms, 'LT');
@@ -199,17 +233,11 @@ export class Invalidator {
    */
   async collectTagGarbage(): Promise<number> {
     let removed = 0;
-    for await (const sets of this.redis.scan(this.keys.under('tag'), { type: 'set' })) {
+    const now = Date.now();
+    for await (const sets of this.redis.scan(this.meta.under('tag'), { type: 'zset' })) {
       for (const set of sets) {
-        let cursor = '0';
-        do {
-          const [next, members] = await this.redis.run('sscan', (c) => c.sscan(set, cursor, 'COUNT', 500));
-          cursor = next;
-          if (members.length === 0) continue;
-          const exists = await this.redis.run('exists', async (c) => Promise.all(members.map((m) => c.exists(m))));
-          const gone = members.filter((_, i) => exists[i] === 0);
-          if (gone.length > 0) removed += await this.redis.run('srem', (c) => c.srem(set, ...gone));
-        } while (cursor !== '0');
+        // Score-based, so it never races a writer: a re-written key carries its new expiry.
+        removed += await this.redis.run('zremrangebyscore', (c) => c.zremrangebyscore(set, '-inf', now));
       }
     }
     return removed;
@@ -223,18 +251,14 @@ export class Invalidator {
     if (this.tagMode === 'eager') {
       for (const tag of tags) {
         const set = this.tagSetKey(tag);
-        let cursor = '0';
-        do {
-          const [next, members] = await this.redis.run('sscan', (c) => c.sscan(set, cursor, 'COUNT', 500));
-          cursor = next;
-          if (members.length > 0) {
-            removed += await this.redis.run('unlink', async (c) => {
-              let n = 0;
-              for (const key of members) n += await c.unlink(key);
-              return n;
-            });
-          }
-        } while (cursor !== '0');
+        const members = await this.redis.run('zrange', (c) => c.zrangebyscore(set, Date.now(), '+inf'));
+        if (members.length > 0) {
+          removed += await this.redis.run('unlink', async (c) => {
+            const pipeline = c.pipeline();
+            for (const key of members) pipeline.unlink(key);
+            return ((await pipeline.exec()) ?? []).reduce((n, [, r]) => n + Number(r ?? 0), 0);
+          });
+        }
         await this.redis.run('unlink', (c) => c.unlink(set));
       }
     }
@@ -300,15 +324,22 @@ export class Invalidator {
     const strategy = request.strategy ?? 'delete';
     const keys = request.keys ?? [];
     const dependents = request.dependents ? await this.dependentsOf(keys) : [];
-    const allKeys = [...keys, ...dependents];
-    const counts: InvalidationCounts = { keys: 0, prefixes: 0, patterns: 0, tags: 0, dependents: dependents.length };
-    if (strategy === 'delete') counts.keys = await this.deleteKeys(allKeys);
-    else if (strategy === 'expire') counts.keys = await this.expireKeys(allKeys);
-    else counts.keys = await this.shortenTtl(allKeys, request.ttl ?? '1s');
+    const counts: InvalidationCounts = { keys: 0, prefixes: 0, patterns: 0, tags: 0, dependents: 0 };
+    const apply = (list: readonly string[]) =>
+      strategy === 'delete'
+        ? this.deleteKeys(list)
+        : strategy === 'expire'
+          ? this.expireKeys(list)
+          : this.shortenTtl(list, request.ttl ?? '1s');
+    counts.keys = await apply(keys);
+    counts.dependents = await apply(dependents);
     for (const prefix of request.prefixes ?? []) counts.prefixes += await this.deleteByPrefix(prefix);
     for (const pattern of request.patterns ?? []) counts.patterns += await this.deleteByPattern(pattern);
     if (request.tags?.length) {
-      counts.tags = strategy === 'expire' ? await this.expireByTag(request.tags) : await this.deleteByTag(request.tags);
+      // A tag has no TTL to shorten: the 'ttl' strategy expires tags (stale, kept for grace).
+      if (strategy === 'delete') await this.deleteByTag(request.tags);
+      else await this.expireByTag(request.tags);
+      counts.tags = request.tags.length;
     }
     return counts;
   }
@@ -324,12 +355,14 @@ export class Invalidator {
   /** Stops following the bus. */
   close(): void {
     this.unregister?.();
+    this.unregisterTarget?.();
   }
 
   private forgetTimes(): void {
     this.tagDeleted.clear();
     this.tagExpired.clear();
     this.keyExpired.clear();
+    this.tagLoaded.clear();
   }
 
   private async recordTagTimes(tags: readonly string[], kind: 'deleted' | 'expired', at: number): Promise<void> {
@@ -337,35 +370,81 @@ export class Invalidator {
       for (const tag of tags) await c.set(this.tagTimeKey(tag, kind), String(at), 'PX', this.markerTtlMs);
     });
     const map = kind === 'deleted' ? this.tagDeleted : this.tagExpired;
-    for (const tag of tags) map.set(tag, Math.max(map.get(tag) ?? 0, at));
+    for (const tag of tags) remember(map, tag, at);
   }
 
-  private readonly loaded = new Set<string>();
-
-  /** Loads invalidation times of `tags` and `keys` not seen yet from Redis (then the bus keeps them fresh). */
+  /**
+   * Reads invalidation times of `tags` not read within tagCacheTtl (one read
+   * per tag at a time, marked loaded only once it succeeded) and of `keys`
+   * (always read: a key is rarely judged twice).
+   */
   private async loadTimes(tags: readonly string[], keys: readonly string[]): Promise<void> {
-    const wanted: Array<[string, Map<string, number>, string]> = [];
-    for (const tag of tags) {
-      if (!this.loaded.has(`t:${tag}`)) {
-        wanted.push(
+    const now = Date.now();
+    const stale = tags.filter(
+      (tag) => now - (this.tagLoaded.get(tag) ?? Number.NEGATIVE_INFINITY) >= this.tagCacheMs || this.tagCacheMs === 0,
+    );
+    const pending = stale.map((tag) => {
+      let loading = this.tagLoading.get(tag);
+      if (!loading) {
+        loading = this.readTimes([
           [this.tagTimeKey(tag, 'deleted'), this.tagDeleted, tag],
           [this.tagTimeKey(tag, 'expired'), this.tagExpired, tag],
-        );
-        this.loaded.add(`t:${tag}`);
+        ])
+          .then(() => {
+            this.tagLoaded.set(tag, Date.now());
+            if (this.tagLoaded.size > MAX_CACHED) this.tagLoaded.delete(this.tagLoaded.keys().next().value as string);
+          })
+          .finally(() => this.tagLoading.delete(tag));
+        this.tagLoading.set(tag, loading);
       }
-    }
-    for (const key of keys) {
-      // Key times are not cached: a key is judged rarely twice, and its marker is cheap to read.
-      wanted.push([this.keyTimeKey(key), this.keyExpired, key]);
-    }
-    if (wanted.length === 0) return;
+      return loading;
+    });
+    await Promise.all([
+      ...pending,
+      keys.length ? this.readTimes(keys.map((key) => [this.keyTimeKey(key), this.keyExpired, key])) : undefined,
+    ]);
+  }
+
+  private async readTimes(wanted: Array<[string, Map<string, number>, string]>): Promise<void> {
     const values = await this.redis.getMany(wanted.map(([k]) => k));
     wanted.forEach(([, map, item], i) => {
       const value = values[i];
-      if (value) map.set(item, Math.max(map.get(item) ?? 0, Number(value.toString())));
+      if (value) remember(map, item, Number(value.toString()));
     });
   }
 }
+
+/** Most tags and keys whose times are cached in process; the oldest are forgotten first. */
+const MAX_CACHED = 100_000;
+
+/** Keeps the newest time of `item`, bounded in size. */
+function remember(map: Map<string, number>, item: string, at: number): void {
+  const current = map.get(item);
+  if (current !== undefined && current >= at) return;
+  map.delete(item);
+  map.set(item, at);
+  if (map.size > MAX_CACHED) map.delete(map.keys().next().value as string);
+}
+
+/**
+ * Adds a member to a tag's sorted set scored by its expiry (ARGV[2]: TTL in
+ * ms, or 'inf'), drops expired members, and makes the set live as long as its
+ * longest-lived member.
+ */
+const TAG_ADD = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local expiry = ARGV[2] == 'inf' and '+inf' or (now + tonumber(ARGV[2]))
+redis.call('ZADD', KEYS[1], expiry, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] == 'inf' then
+  redis.call('PERSIST', KEYS[1])
+else
+  redis.call('PEXPIREAT', KEYS[1], tonumber(last[2]))
+end
+return 1
+`;
 
 /** Creates an invalidator for one cache namespace. */
 export function createInvalidator(redis: StrataRedis, options: InvalidatorOptions): Invalidator {

@@ -13,8 +13,9 @@ async function write(
   const key = inv.keys.key('data', id);
   const writtenAt = Date.now();
   const pipeline = (inv as unknown as { redis: { client: import('ioredis').Redis } }).redis.client.pipeline();
-  pipeline.set(key, `value of ${id}`, 'PX', ttlMs);
-  inv.recordTags(pipeline, key, tags, ttlMs);
+  if (ttlMs === null) pipeline.set(key, `value of ${id}`);
+  else pipeline.set(key, `value of ${id}`, 'PX', ttlMs);
+  inv.recordTags(pipeline, key, tags, ttlMs ?? undefined);
   await pipeline.exec();
   return { key, writtenAt, tags };
 }
@@ -54,7 +55,10 @@ describe('tags: deleteByTag and expireByTag are two verbs with two meanings', ()
         if (step % 6 === 3) await inv.deleteByTag([`t${step % 3}`]);
         await tick();
       }
-      for (const entry of entries) out.push(await inv.judge(entry));
+      // What a reader sees: a key gone from Redis is a miss; otherwise the judgement.
+      const redis = (inv as unknown as { redis: { client: import('ioredis').Redis } }).redis;
+      for (const entry of entries)
+        out.push((await redis.client.exists(entry.key)) ? await inv.judge(entry) : 'deleted');
       answers[mode] = out;
     }
     expect(answers.eager).toEqual(answers.lazy);
@@ -121,7 +125,7 @@ describe('dependencies', () => {
     await inv.dependOn(page?.key as string, [list?.key as string]);
     await inv.dependOn(item?.key as string, [page?.key as string]); // a cycle: item -> list -> page -> item
     const counts = await inv.invalidate({ keys: [item?.key as string], dependents: true });
-    expect(counts).toEqual({ keys: 3, prefixes: 0, patterns: 0, tags: 0, dependents: 2 });
+    expect(counts).toEqual({ keys: 1, prefixes: 0, patterns: 0, tags: 0, dependents: 2 });
     expect(await redis.client.exists(page?.key as string, list?.key as string, item?.key as string)).toBe(0);
     expect(await redis.client.exists(other?.key as string)).toBe(1);
   });
@@ -160,8 +164,36 @@ describe('dependencies', () => {
     await write(inv, 'short', ['t'], 50);
     const long = await write(inv, 'long', ['t'], 60_000);
     await new Promise((r) => setTimeout(r, 80));
-    expect(await redis.client.scard(inv.keys.key('tag', 't'))).toBe(2);
+    expect(await redis.client.zcard(inv.tagSetKey('t'))).toBe(2);
     expect(await inv.collectTagGarbage()).toBe(1);
-    expect(await redis.client.smembers(inv.keys.key('tag', 't'))).toEqual([long.key]);
+    expect(await redis.client.zrange(inv.tagSetKey('t'), 0, -1)).toEqual([long.key]);
+    // The set lives as long as its longest member, and forever when one has no TTL.
+    expect(await redis.client.pttl(inv.tagSetKey('t'))).toBeGreaterThan(50_000);
+    await write(inv, 'forever', ['t'], null);
+    expect(await redis.client.pttl(inv.tagSetKey('t'))).toBe(-1);
+    await write(inv, 'later', ['t'], 1000); // a shorter-lived member does not bring the expiry back
+    expect(await redis.client.pttl(inv.tagSetKey('t'))).toBe(-1);
+  });
+});
+
+describe('cached tag times', () => {
+  it("without a bus, reads tag times on every judgement, so another instance's invalidation is seen", async () => {
+    const prefix = unique('nobus');
+    const a = createInvalidator(client({ prefix }), { namespace: 'cache', tags: 'lazy' });
+    const b = createInvalidator(client({ prefix }), { namespace: 'cache', tags: 'lazy' });
+    const entry = { key: 'k', writtenAt: Date.now() - 1000, tags: ['news'] };
+    expect(await b.judge(entry)).toBe('fresh');
+    await a.expireByTag(['news']);
+    expect(await b.judge(entry)).toBe('stale');
+  });
+
+  it('judges concurrently with one read per tag', async () => {
+    const redis = client();
+    const bus = createInvalidationBus(redis, { channel: unique('inv') });
+    const inv = createInvalidator(redis, { namespace: 'cache', tags: 'lazy', bus });
+    await inv.expireByTag(['hot']);
+    const entry = { key: 'k', writtenAt: 1, tags: ['hot'] };
+    const results = await Promise.all(Array.from({ length: 20 }, () => inv.judge(entry)));
+    expect(new Set(results)).toEqual(new Set(['stale']));
   });
 });
