@@ -11,7 +11,7 @@ import {
   type StrataRedis,
   type Subscription,
 } from '@stratacache/core-client';
-import { Locks } from './locks.js';
+import { Locks, type UsingResult } from './locks.js';
 import { checkName } from './options.js';
 
 /** One registered entry. */
@@ -143,11 +143,7 @@ export class Registry {
       },
       { wait: this.lockWait },
     );
-    if (!result.acquired)
-      throw new ConfigError(`The registry lock stayed busy for ${String(this.lockWait)}; raise lockWait or retry.`);
-    if (result.lost)
-      throw new ConsistencyError('The registry lock was lost during the write; check the registry and retry.');
-    return result.value;
+    return this.outcome(result);
   }
 
   /** Removes `kind`/`name`; resolves whether it existed. Refuses while other entries depend on it. */
@@ -171,8 +167,14 @@ export class Registry {
       },
       { wait: this.lockWait },
     );
-    if (!result.acquired)
+    return this.outcome(result);
+  }
+
+  /** The value of a locked write, or the error that says why it did not happen. */
+  private outcome<T>(result: UsingResult<T>): T {
+    if (!result.acquired) {
       throw new ConfigError(`The registry lock stayed busy for ${String(this.lockWait)}; raise lockWait or retry.`);
+    }
     if (result.lost)
       throw new ConsistencyError('The registry lock was lost during the write; check the registry and retry.');
     return result.value;

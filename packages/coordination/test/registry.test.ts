@@ -1,7 +1,7 @@
 import { ConfigError } from '@stratacache/core-client';
+import { eventually } from '@stratacache/test-utils';
 import { describe, expect, it } from 'vitest';
 import { createRegistry, findCycle } from '../src/index.js';
-import { eventually } from './eventually.js';
 import { client, unique } from './helpers.js';
 
 describe('registry', () => {

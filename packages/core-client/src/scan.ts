@@ -39,20 +39,27 @@ export async function* scanKeys(
   pattern: string,
   options: ScanOptions = {},
 ): AsyncGenerator<string[], void, undefined> {
+  for (const node of scanTargets(client)) yield* scanNode(node, pattern, options);
+}
+
+/** Batches of keys matching `pattern` on one node. */
+async function* scanNode(
+  node: Redis,
+  pattern: string,
+  options: ScanOptions,
+): AsyncGenerator<string[], void, undefined> {
   const count = options.count ?? 500;
-  for (const node of scanTargets(client)) {
-    let cursor = '0';
-    do {
-      const args: (string | number)[] = [cursor, 'MATCH', pattern, 'COUNT', count];
-      if (options.type) args.push('TYPE', options.type);
-      const [next, keys] = (await node.scan(...(args as [string, 'MATCH', string, 'COUNT', number]))) as [
-        string,
-        string[],
-      ];
-      cursor = next;
-      if (keys.length > 0) yield keys;
-    } while (cursor !== '0');
-  }
+  let cursor = '0';
+  do {
+    const args: (string | number)[] = [cursor, 'MATCH', pattern, 'COUNT', count];
+    if (options.type) args.push('TYPE', options.type);
+    const [next, keys] = (await node.scan(...(args as [string, 'MATCH', string, 'COUNT', number]))) as [
+      string,
+      string[],
+    ];
+    cursor = next;
+    if (keys.length > 0) yield keys;
+  } while (cursor !== '0');
 }
 
 /** Options of {@link unlinkMatching}. */
@@ -72,19 +79,9 @@ export async function unlinkMatching(
   pattern: string,
   options: UnlinkOptions = {},
 ): Promise<number> {
-  const count = options.count ?? 500;
   let removed = 0;
   for (const node of scanTargets(client)) {
-    let cursor = '0';
-    do {
-      const args: (string | number)[] = [cursor, 'MATCH', pattern, 'COUNT', count];
-      if (options.type) args.push('TYPE', options.type);
-      const [next, keys] = (await node.scan(...(args as [string, 'MATCH', string, 'COUNT', number]))) as [
-        string,
-        string[],
-      ];
-      cursor = next;
-      if (keys.length === 0) continue;
+    for await (const keys of scanNode(node, pattern, options)) {
       if (options.dryRun) {
         removed += keys.length;
         continue;
@@ -96,7 +93,7 @@ export async function unlinkMatching(
         if (error) throw error;
         removed += Number(value);
       }
-    } while (cursor !== '0');
+    }
   }
   return removed;
 }

@@ -23,15 +23,7 @@ export async function server(options: Parameters<typeof startRedisServer>[0] = {
 /** Resolves after `ms`. */
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `check` until it returns true or `timeoutMs` passes. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(25);
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}
+export { eventually } from '@stratacache/test-utils';
 
 afterAll(async () => {
   await Promise.all(open.map((r) => r.close()));

@@ -1,6 +1,6 @@
+import { eventually } from '@stratacache/test-utils';
 import { describe, expect, it } from 'vitest';
 import { createInvalidationBus } from '../src/index.js';
-import { eventually } from './eventually.js';
 import { client, server, unique } from './helpers.js';
 import { startWorker } from './processes.js';
 

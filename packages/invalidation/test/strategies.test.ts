@@ -1,6 +1,6 @@
+import { eventually } from '@stratacache/test-utils';
 import { describe, expect, it } from 'vitest';
 import { createInvalidationBus, createInvalidator, type Invalidator } from '../src/index.js';
-import { eventually } from './eventually.js';
 import { client, unique } from './helpers.js';
 
 /** Writes an entry the way a cache would: the value, and its tags in the same pipeline. */

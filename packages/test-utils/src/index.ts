@@ -27,3 +27,5 @@ export type { RedisSource, ResolvedRedis, ResolveRedisOptions } from './resolve-
 export { binaryRuns, NO_REDIS_MESSAGE, resolveRedis } from './resolve-redis.js';
 export type { TlsFixture } from './tls-fixture.js';
 export { createTlsFixture } from './tls-fixture.js';
+export type { Worker, WorkerOptions } from './workers.js';
+export { eventually, startWorker } from './workers.js';
