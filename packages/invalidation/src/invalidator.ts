@@ -168,10 +168,12 @@ export class Invalidator {
   /** Deletes `keys` in Redis, then tells every instance. Resolves how many existed. */
   async deleteKeys(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return 0;
+    // One command per key, all in flight at once: one round trip, and no CROSSSLOT on Cluster.
+    // A deleted key's own dependency set goes with it.
     const removed = await this.redis.run('unlink', async (c) => {
-      let n = 0;
-      for (const key of keys) n += await c.unlink(key); // one key per command: no CROSSSLOT on Cluster
-      return n;
+      const counts = await Promise.all(keys.map((key) => c.unlink(key)));
+      await Promise.all(keys.map((key) => c.unlink(this.depsKey(key))));
+      return counts.reduce((a, b) => a + b, 0);
     });
     await this.bus?.publish('dk', this.namespace, [...keys]);
     return removed;
@@ -182,7 +184,7 @@ export class Invalidator {
     if (keys.length === 0) return 0;
     const now = Date.now();
     await this.redis.run('set', async (c) => {
-      for (const key of keys) await c.set(this.keyTimeKey(key), String(now), 'PX', this.markerTtlMs);
+      await Promise.all(keys.map((key) => c.set(this.keyTimeKey(key), String(now), 'PX', this.markerTtlMs)));
     });
     for (const key of keys) remember(this.keyExpired, key, now);
     await this.bus?.publish('ek', this.namespace, [...keys]);
@@ -195,7 +197,7 @@ export class Invalidator {
     if (keys.length === 0) return 0;
     let changed = 0;
     await this.redis.run('pexpire', async (c) => {
-      for (const key of keys) changed += await c.pexpire(key, ms, 'LT');
+      changed = (await Promise.all(keys.map((key) => c.pexpire(key, ms, 'LT')))).reduce((a, b) => a + b, 0);
     });
     // Local tiers drop them and read again: Redis still has the value until its new TTL.
     await this.bus?.publish('dk', this.namespace, [...keys]);
@@ -279,10 +281,8 @@ export class Invalidator {
   /** Records that `key` depends on `parents`: invalidating a parent invalidates `key`. */
   async dependOn(key: string, parents: readonly string[]): Promise<void> {
     await this.redis.run('sadd', async (c) => {
-      for (const parent of parents) {
-        await c.sadd(this.depsKey(parent), key);
-        await c.pexpire(this.depsKey(parent), this.markerTtlMs);
-      }
+      await Promise.all(parents.map((parent) => c.sadd(this.depsKey(parent), key)));
+      await Promise.all(parents.map((parent) => c.pexpire(this.depsKey(parent), this.markerTtlMs)));
     });
   }
 
@@ -293,8 +293,11 @@ export class Invalidator {
     let frontier = [...keys];
     while (frontier.length > 0) {
       const next: string[] = [];
-      for (const key of frontier) {
-        const children = await this.redis.run('smembers', (c) => c.smembers(this.depsKey(key)));
+      // One level of the walk per round trip: every set of the frontier is read at once.
+      const levels = await this.redis.run('smembers', (c) =>
+        Promise.all(frontier.map((key) => c.smembers(this.depsKey(key)))),
+      );
+      for (const children of levels) {
         for (const child of children) {
           if (seen.has(child)) continue;
           seen.add(child);
@@ -367,7 +370,7 @@ export class Invalidator {
 
   private async recordTagTimes(tags: readonly string[], kind: 'deleted' | 'expired', at: number): Promise<void> {
     await this.redis.run('set', async (c) => {
-      for (const tag of tags) await c.set(this.tagTimeKey(tag, kind), String(at), 'PX', this.markerTtlMs);
+      await Promise.all(tags.map((tag) => c.set(this.tagTimeKey(tag, kind), String(at), 'PX', this.markerTtlMs)));
     });
     const map = kind === 'deleted' ? this.tagDeleted : this.tagExpired;
     for (const tag of tags) remember(map, tag, at);

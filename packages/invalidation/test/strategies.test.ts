@@ -128,6 +128,9 @@ describe('dependencies', () => {
     expect(counts).toEqual({ keys: 1, prefixes: 0, patterns: 0, tags: 0, dependents: 2 });
     expect(await redis.client.exists(page?.key as string, list?.key as string, item?.key as string)).toBe(0);
     expect(await redis.client.exists(other?.key as string)).toBe(1);
+    // The dependency sets of deleted keys went with them.
+    const meta = redis.keys('cache.inv');
+    expect(await redis.client.exists(...[page, list, item].map((e) => meta.key('deps', e?.key as string)))).toBe(0);
   });
 
   it('invalidate() applies one strategy to keys, prefixes and tags and counts each kind', async () => {
