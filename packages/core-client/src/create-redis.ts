@@ -280,10 +280,14 @@ export class StrataRedis extends EventEmitter {
       });
     }
     boundOfflineQueue(connection, o.maxOfflineQueue, name, o.commandTimeoutMs);
-    if (!(connection as Cluster).isCluster) {
-      guardSockets(connection as Redis, (error) => {
-        this.lastConnectionError = mapRedisError(error, 'connection', this.#password);
-      });
+    const onSocketError = (error: unknown) => {
+      this.lastConnectionError = mapRedisError(error, 'connection', this.#password);
+    };
+    if ((connection as Cluster).isCluster) {
+      // Cluster creates one lazily connected client per node and announces it before its first connect.
+      connection.on('+node', (node: Redis) => guardSockets(node, onSocketError));
+    } else {
+      guardSockets(connection as Redis, onSocketError);
     }
     // The breaker counts failed calls (in run()); connection events of the main
     // connection only close a half-open breaker once it is back. Duplicates and

@@ -90,6 +90,19 @@ describe('on Redis Cluster', () => {
     expect(got).toContainEqual(['plain', { id: 2 }]);
   });
 
+  it('never lets a late socket error of a cluster node become an uncaught exception', async () => {
+    await redis.client.ping();
+    const nodes = (redis.client as Cluster).nodes('master');
+    expect(nodes.length).toBe(3);
+    for (const node of nodes) {
+      const stream = (node as unknown as { stream?: NodeJS.EventEmitter }).stream;
+      if (!stream) continue;
+      expect(() => {
+        for (let i = 0; i < 3; i++) stream.emit('error', new Error(`late node socket error ${i}`));
+      }).not.toThrow();
+    }
+  });
+
   it('reports the health of every master', async () => {
     const report = await redis.health();
     expect(report.ok).toBe(true);
