@@ -4,7 +4,7 @@
  * skewed clocks still compare fairly.
  */
 import { type Duration, type StrataRedis, toMs } from '@stratacache/core-client';
-import { checkName, positiveMs } from './options.js';
+import { checkName, positiveMs, serverTimeMs } from './options.js';
 
 /** Options of {@link createHeartbeats}. */
 export interface HeartbeatsOptions {
@@ -41,15 +41,10 @@ export class Heartbeats {
     this.windowMs = positiveMs(options.window ?? '30s', 'window');
   }
 
-  private async serverNow(): Promise<number> {
-    const [s, us] = (await this.redis.run('time', (c) => c.time())) as [string | number, string | number];
-    return Number(s) * 1000 + Math.floor(Number(us) / 1000);
-  }
-
   /** Records a beat of `workerId`, with optional metadata (JSON). */
   async beat(workerId: string, meta: Record<string, unknown> = {}): Promise<void> {
     checkName(workerId, 'workerId');
-    const now = await this.serverNow();
+    const now = await serverTimeMs(this.redis);
     await this.redis.run('beat', async (c) => {
       const results = await c
         .multi()
@@ -65,13 +60,13 @@ export class Heartbeats {
 
   /** Workers that beat within `within` (default the window), newest first. */
   async alive(within?: Duration): Promise<WorkerBeat[]> {
-    const since = (await this.serverNow()) - (within === undefined ? this.windowMs : toMs(within, 'within'));
+    const since = (await serverTimeMs(this.redis)) - (within === undefined ? this.windowMs : toMs(within, 'within'));
     return this.range(`(${since}`, '+inf', true);
   }
 
   /** Workers whose last beat is older than `since` ago (default the window), oldest first. */
   async dead(since?: Duration): Promise<WorkerBeat[]> {
-    const before = (await this.serverNow()) - (since === undefined ? this.windowMs : toMs(since, 'since'));
+    const before = (await serverTimeMs(this.redis)) - (since === undefined ? this.windowMs : toMs(since, 'since'));
     return this.range('-inf', before, false);
   }
 

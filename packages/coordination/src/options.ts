@@ -1,5 +1,5 @@
 /** Small helpers to resolve and check options, naming the option in a ConfigError. */
-import { ConfigError, type Duration, toMs } from '@stratacache/core-client';
+import { ConfigError, type Duration, type StrataRedis, toMs } from '@stratacache/core-client';
 
 /** A positive duration in ms. */
 export function positiveMs(value: Duration, option: string): number {
@@ -56,4 +56,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** The Redis server's clock in ms: what the scripts use, so clients with skewed clocks agree. */
+export async function serverTimeMs(redis: StrataRedis): Promise<number> {
+  const [seconds, micros] = (await redis.run('time', (c) => c.time())) as [string | number, string | number];
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }

@@ -5,7 +5,7 @@
  */
 import { type Duration, type StrataRedis, toMs } from '@stratacache/core-client';
 import { luaScripts } from './lua.generated.js';
-import { checkName, positiveInt, positiveMs, sleep } from './options.js';
+import { checkName, positiveInt, positiveMs, serverTimeMs, sleep } from './options.js';
 import { randomToken } from './process-id.js';
 
 /** Options of {@link createSemaphore}. */
@@ -74,8 +74,7 @@ export class Semaphore {
 
   /** How many slots are held now (expired holders are not counted). */
   async held(): Promise<number> {
-    const [seconds, micros] = (await this.redis.run('time', (c) => c.time())) as [string | number, string | number];
-    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const now = await serverTimeMs(this.redis);
     return this.redis.run('zcount', (c) => c.zcount(this.holdersKey, `(${now}`, '+inf'));
   }
 

@@ -35,8 +35,8 @@ export interface InvalidatorOptions {
   /** How long key and tag invalidation times are kept (longer than any entry's TTL plus grace). @default '1d' */
   markerTtl?: Duration;
   /**
-   * How long a tag's invalidation times read from Redis are reused before
-   * being read again. The bus keeps them current in between; without a bus
+   * How long a tag's or key's invalidation times read from Redis are reused
+   * before being read again. The bus keeps them current in between; without a bus
    * they are read on every judgement.
    * @default '10s'
    */
@@ -81,8 +81,9 @@ export class Invalidator {
   private readonly tagDeleted = new Map<string, number>();
   private readonly tagExpired = new Map<string, number>();
   private readonly keyExpired = new Map<string, number>();
-  private readonly tagLoaded = new Map<string, number>();
-  private readonly tagLoading = new Map<string, Promise<void>>();
+  // When each tag (`t:`) or key (`k:`) time was last read from Redis, and reads in flight.
+  private readonly loadedAt = new Map<string, number>();
+  private readonly loading = new Map<string, Promise<void>>();
   private unregister: (() => void) | undefined;
   private unregisterTarget: (() => void) | undefined;
 
@@ -365,7 +366,7 @@ export class Invalidator {
     this.tagDeleted.clear();
     this.tagExpired.clear();
     this.keyExpired.clear();
-    this.tagLoaded.clear();
+    this.loadedAt.clear();
   }
 
   private async recordTagTimes(tags: readonly string[], kind: 'deleted' | 'expired', at: number): Promise<void> {
@@ -377,35 +378,43 @@ export class Invalidator {
   }
 
   /**
-   * Reads invalidation times of `tags` not read within tagCacheTtl (one read
-   * per tag at a time, marked loaded only once it succeeded) and of `keys`
-   * (always read: a key is rarely judged twice).
+   * Reads the invalidation times of `tags` and `keys` not read within
+   * tagCacheTtl: one read per item at a time, marked loaded only once it
+   * succeeded. Between reads the bus keeps them current, so a cache judging
+   * the same hot key on every read does not pay a round trip each time.
    */
   private async loadTimes(tags: readonly string[], keys: readonly string[]): Promise<void> {
-    const now = Date.now();
-    const stale = tags.filter(
-      (tag) => now - (this.tagLoaded.get(tag) ?? Number.NEGATIVE_INFINITY) >= this.tagCacheMs || this.tagCacheMs === 0,
-    );
-    const pending = stale.map((tag) => {
-      let loading = this.tagLoading.get(tag);
-      if (!loading) {
-        loading = this.readTimes([
+    const wanted: Array<[string, Array<[string, Map<string, number>, string]>]> = [
+      ...tags.map((tag): [string, Array<[string, Map<string, number>, string]>] => [
+        `t:${tag}`,
+        [
           [this.tagTimeKey(tag, 'deleted'), this.tagDeleted, tag],
           [this.tagTimeKey(tag, 'expired'), this.tagExpired, tag],
-        ])
-          .then(() => {
-            this.tagLoaded.set(tag, Date.now());
-            if (this.tagLoaded.size > MAX_CACHED) this.tagLoaded.delete(this.tagLoaded.keys().next().value as string);
-          })
-          .finally(() => this.tagLoading.delete(tag));
-        this.tagLoading.set(tag, loading);
-      }
-      return loading;
-    });
-    await Promise.all([
-      ...pending,
-      keys.length ? this.readTimes(keys.map((key) => [this.keyTimeKey(key), this.keyExpired, key])) : undefined,
-    ]);
+        ],
+      ]),
+      ...keys.map((key): [string, Array<[string, Map<string, number>, string]>] => [
+        `k:${key}`,
+        [[this.keyTimeKey(key), this.keyExpired, key]],
+      ]),
+    ];
+    const now = Date.now();
+    await Promise.all(
+      wanted
+        .filter(
+          ([id]) =>
+            this.tagCacheMs === 0 || now - (this.loadedAt.get(id) ?? Number.NEGATIVE_INFINITY) >= this.tagCacheMs,
+        )
+        .map(([id, reads]) => {
+          let loading = this.loading.get(id);
+          if (!loading) {
+            loading = this.readTimes(reads)
+              .then(() => remember(this.loadedAt, id, Date.now()))
+              .finally(() => this.loading.delete(id));
+            this.loading.set(id, loading);
+          }
+          return loading;
+        }),
+    );
   }
 
   private async readTimes(wanted: Array<[string, Map<string, number>, string]>): Promise<void> {

@@ -1,7 +1,7 @@
 import { eventually } from '@stratacache/test-utils';
 import { describe, expect, it } from 'vitest';
 import { createInvalidationBus, createInvalidator, type Invalidator } from '../src/index.js';
-import { client, unique } from './helpers.js';
+import { client, server, unique } from './helpers.js';
 
 /** Writes an entry the way a cache would: the value, and its tags in the same pipeline. */
 async function write(
@@ -198,5 +198,29 @@ describe('cached tag times', () => {
     const entry = { key: 'k', writtenAt: 1, tags: ['hot'] };
     const results = await Promise.all(Array.from({ length: 20 }, () => inv.judge(entry)));
     expect(new Set(results)).toEqual(new Set(['stale']));
+  });
+});
+
+describe('cached key times', () => {
+  it('reuses a key time read from Redis, and learns newer ones from the bus', async () => {
+    // A private server: its command count is ours alone.
+    const { url } = await server();
+    const prefix = unique('keys');
+    const channel = unique('inv');
+    const busA = createInvalidationBus(client({ url, prefix }), { channel });
+    const redisB = client({ url, prefix });
+    const busB = createInvalidationBus(redisB, { channel });
+    await busA.start();
+    await busB.start();
+    const a = createInvalidator(client({ url, prefix }), { namespace: 'cache', bus: busA });
+    const b = createInvalidator(redisB, { namespace: 'cache', bus: busB });
+    const entry = { key: b.keys.key('data', 'hot'), writtenAt: Date.now() - 1000 };
+    expect(await b.judge(entry)).toBe('fresh');
+    const before = Number((await redisB.client.info('stats')).match(/total_commands_processed:(\d+)/)?.[1]);
+    for (let i = 0; i < 20; i++) await b.judge(entry);
+    const after = Number((await redisB.client.info('stats')).match(/total_commands_processed:(\d+)/)?.[1]);
+    expect(after - before).toBeLessThan(10); // 20 judgements of a hot key, no read each (INFO itself counts)
+    await a.expireKeys([entry.key]);
+    await eventually(async () => (await b.judge(entry)) === 'stale');
   });
 });

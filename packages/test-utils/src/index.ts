@@ -22,7 +22,7 @@ export { startRedisCluster } from './redis-cluster.js';
 export type { RedisSentinelHandle, RedisSentinelOptions } from './redis-sentinel.js';
 export { startRedisSentinel } from './redis-sentinel.js';
 export type { AclUser, RedisServerHandle, RedisServerOptions } from './redis-server.js';
-export { RedisServerStartError, spawnRedisProcess, startRedisServer } from './redis-server.js';
+export { endProcess, RedisServerStartError, spawnRedisProcess, startRedisServer } from './redis-server.js';
 export type { RedisSource, ResolvedRedis, ResolveRedisOptions } from './resolve-redis.js';
 export { binaryRuns, NO_REDIS_MESSAGE, resolveRedis } from './resolve-redis.js';
 export type { TlsFixture } from './tls-fixture.js';

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { waitForPing } from './ping.js';
 import { getFreePort } from './ports.js';
 import {
+  endProcess,
   type RedisServerHandle,
   type RedisServerOptions,
   spawnRedisProcess,
@@ -44,19 +45,6 @@ export interface RedisSentinelHandle {
   readonly sentinelsEnv: string;
   /** Stops sentinels, replicas and master. Idempotent. */
   stop(): Promise<void>;
-}
-
-/** SIGTERM, then SIGKILL if the process has not exited within 5 s. */
-function endProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 /** Starts a master, its replicas and sentinels; resolves when every sentinel answers. */

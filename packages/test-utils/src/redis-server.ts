@@ -126,6 +126,20 @@ export function spawnRedisProcess(binary: string, args: string[], onOutput: (chu
   return child;
 }
 
+/**
+ * Ends `child`: `signal` (SIGCONT first, so a paused process can act on it),
+ * then SIGKILL if it has not exited within 5 s. Resolves once it exited.
+ */
+export async function endProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGCONT');
+  child.kill(signal);
+  if (!(await waitForExit(child, 5000))) {
+    child.kill('SIGKILL');
+    await waitForExit(child, 5000);
+  }
+}
+
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
@@ -206,17 +220,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   await launch(0, options.port === undefined);
 
   const stopProcess = async (signal: NodeJS.Signals): Promise<void> => {
-    const current = child;
-    if (current.exitCode !== null || current.signalCode !== null) return;
-    if (paused) {
-      current.kill('SIGCONT');
-      paused = false;
-    }
-    current.kill(signal);
-    if (!(await waitForExit(current, 5000))) {
-      current.kill('SIGKILL');
-      await waitForExit(current, 5000);
-    }
+    paused = false;
+    await endProcess(child, signal);
   };
 
   // stop, kill and restart run one after another, so a stop() issued during a
