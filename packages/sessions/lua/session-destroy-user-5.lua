@@ -1,0 +1,67 @@
+--[[
+  Destroys every session of one user, optionally but one.
+  keys:  1 the user's index (sorted set), 2 expiries (sorted set), 3 last seen (sorted set),
+         4 creation times (hash), 5 counters (hash). Session keys are prefix .. member, same tag.
+  args:  1 session key prefix, 2 members to keep, comma-separated ('' = none)
+  reply: {destroyed, expired}
+]]
+local EXP, SEEN, BORN, STATS = KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- Upper bounds (ms) of the session-duration histogram: 1m, 5m, 15m, 1h, 4h, 24h, then +inf.
+local BUCKETS = {60000, 300000, 900000, 3600000, 14400000, 86400000}
+
+-- Counts how a session ended and how long it lived.
+local function record(how, bornAt, endAt)
+  redis.call('HINCRBY', STATS, how, 1)
+  if bornAt then
+    local lived = math.max(0, endAt - tonumber(bornAt))
+    local bucket = 'inf'
+    for _, le in ipairs(BUCKETS) do
+      if lived <= le then
+        bucket = tostring(le)
+        break
+      end
+    end
+    redis.call('HINCRBY', STATS, 'dur_count', 1)
+    redis.call('HINCRBY', STATS, 'dur_sum', lived)
+    redis.call('HINCRBY', STATS, 'dur_le_' .. bucket, 1)
+  end
+end
+
+-- Takes an ended session out of the global sets. Only the caller whose ZREM
+-- succeeds counts it, so a session is counted once however many readers notice.
+local function finish(member, how)
+  local at = redis.call('ZSCORE', EXP, member)
+  local removed = redis.call('ZREM', EXP, member)
+  redis.call('ZREM', SEEN, member)
+  local bornAt = redis.call('HGET', BORN, member)
+  redis.call('HDEL', BORN, member)
+  if removed == 0 then
+    return 0
+  end
+  local endAt = now
+  if how == 'expired' and at then
+    endAt = math.min(now, tonumber(at))
+  end
+  record(how, bornAt, endAt)
+  return 1
+end
+
+local index, prefix = KEYS[1], ARGV[1]
+local keep = {}
+for m in string.gmatch(ARGV[2], '[^,]+') do
+  keep[m] = true
+end
+local destroyed, expired = 0, 0
+for _, m in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+  if redis.call('EXISTS', prefix .. m) == 0 then
+    redis.call('ZREM', index, m)
+    expired = expired + finish(m, 'expired')
+  elseif not keep[m] then
+    redis.call('DEL', prefix .. m)
+    redis.call('ZREM', index, m)
+    destroyed = destroyed + finish(m, 'destroyed')
+  end
+end
+return {destroyed, expired}

@@ -1,0 +1,161 @@
+/**
+ * The callback store shared by the express-session and @fastify/session
+ * adapters: both call get/set/destroy (and express also touch/all/length/clear)
+ * with a Node-style callback. Ids come from the manager (`genid`), keys hold
+ * their HMAC, and a `set` for an id the manager did not issue, or for a session
+ * that already ended, writes nothing.
+ */
+import { SessionLimitError } from './errors.js';
+import type { SessionManager } from './manager.js';
+
+/** A Node-style callback. */
+export type StoreCallback<R = void> = (error?: unknown, result?: R) => void;
+
+/** A stored session as the frameworks hand it over: their data plus a `cookie`. */
+export type StoredSession = Record<string, unknown> & { cookie?: unknown };
+
+/** Options of the express and fastify stores. */
+export interface SessionStoreOptions {
+  /**
+   * The user a session belongs to, read from its data: per-user limits,
+   * `list(userId)` and `destroyAllForUser` work on it. `null` or `undefined`
+   * for an anonymous session (no index, no limit).
+   * @default (session) => session.userId as a string, when it is a string or a number
+   */
+  userId?: (session: StoredSession) => string | number | null | undefined;
+}
+
+const defaultUserId = (session: StoredSession): string | null => {
+  const id = session.userId;
+  return typeof id === 'string' && id.length > 0 ? id : typeof id === 'number' ? String(id) : null;
+};
+
+/**
+ * The idle TTL a session cookie asks for, in ms: until `cookie.expires`, else
+ * `cookie.maxAge`/`originalMaxAge`; undefined for a browser-session cookie
+ * (the manager's idleTimeout applies). The manager caps it at the absolute timeout.
+ */
+export function cookieTtl(session: StoredSession): number | undefined {
+  const cookie = session.cookie as { expires?: unknown; maxAge?: unknown; originalMaxAge?: unknown } | undefined;
+  if (!cookie || typeof cookie !== 'object') return undefined;
+  if (cookie.expires) {
+    const at = new Date(cookie.expires as string | Date).getTime();
+    if (Number.isFinite(at)) return at - Date.now();
+  }
+  if (typeof cookie.maxAge === 'number') return cookie.maxAge;
+  if (typeof cookie.originalMaxAge === 'number') return cookie.originalMaxAge;
+  return undefined;
+}
+
+function settle<R>(promise: Promise<R>, callback: StoreCallback<R> | undefined): Promise<R> {
+  if (callback)
+    promise.then(
+      (result) => callback(null, result),
+      (error) => callback(error),
+    );
+  return promise;
+}
+
+/** The methods both frameworks call, over a {@link SessionManager}. */
+export class CallbackStore {
+  /** Hands out session ids the manager will accept: pass as `genid` (express) or `idGenerator` (fastify). */
+  readonly genid: () => string;
+  private readonly userIdOf: (session: StoredSession) => string | null;
+
+  constructor(
+    /** The manager underneath. */
+    readonly manager: SessionManager<StoredSession>,
+    options: SessionStoreOptions = {},
+  ) {
+    this.genid = () => manager.issueId();
+    const pick = options.userId;
+    this.userIdOf = pick
+      ? (session) => {
+          const id = pick(session);
+          return id === null || id === undefined || id === '' ? null : String(id);
+        }
+      : defaultUserId;
+  }
+
+  /** The session data of `sid`, or null (unknown, ended, or failing authentication). */
+  get(sid: string, callback?: StoreCallback<StoredSession | null>): Promise<StoredSession | null> {
+    return settle(
+      this.manager.peek(sid).then((result) => (result.valid ? result.data : null)),
+      callback,
+    );
+  }
+
+  /**
+   * Saves `session` under `sid`: replaces an existing session's data, or
+   * creates it when `sid` came from `genid` in this process. A set for any other
+   * id writes nothing and succeeds (so a request racing a logout cannot bring
+   * the session back). Over the per-user limit with `onLimit: 'reject'`, it
+   * fails with a `SessionLimitError`.
+   */
+  set(sid: string, session: StoredSession, callback?: StoreCallback): Promise<void> {
+    return settle(this.save(sid, session), callback);
+  }
+
+  /** Slides the idle timeout of `sid` to the cookie's (never past the absolute timeout). */
+  touch(sid: string, session: StoredSession, callback?: StoreCallback): Promise<void> {
+    const ttl = cookieTtl(session);
+    const run = async () => {
+      if (ttl !== undefined && ttl <= 0) {
+        await this.manager.destroy(sid);
+        return;
+      }
+      await this.manager.touch(sid, ttl === undefined ? {} : { idleTimeout: ttl });
+    };
+    return settle(run(), callback);
+  }
+
+  /** Destroys `sid`. */
+  destroy(sid: string, callback?: StoreCallback): Promise<void> {
+    return settle(
+      this.manager.destroy(sid).then(() => undefined),
+      callback,
+    );
+  }
+
+  /** Every live session's data, as an array (the store never knows the ids: only their HMACs). */
+  all(callback?: StoreCallback<StoredSession[]>): Promise<StoredSession[]> {
+    return settle(
+      this.manager.all().then((all) => all.map((s) => s.data)),
+      callback,
+    );
+  }
+
+  /** How many sessions are live. */
+  length(callback?: StoreCallback<number>): Promise<number> {
+    return settle(
+      this.manager.stats().then((s) => s.active),
+      callback,
+    );
+  }
+
+  /** Removes every session of the manager's namespace (and its counters). */
+  clear(callback?: StoreCallback): Promise<void> {
+    return settle(
+      this.manager.clear().then(() => undefined),
+      callback,
+    );
+  }
+
+  private async save(sid: string, session: StoredSession): Promise<void> {
+    const ttl = cookieTtl(session);
+    if (ttl !== undefined && ttl <= 0) {
+      await this.manager.destroy(sid);
+      return;
+    }
+    // Plain JSON data whatever the serializer: the frameworks' Cookie objects serialise through toJSON.
+    const data = JSON.parse(JSON.stringify(session)) as StoredSession;
+    const userId = this.userIdOf(data);
+    const result = await this.manager.put(sid, userId, data, ttl === undefined ? {} : { idleTimeout: ttl });
+    if (result === 'rejected') {
+      throw new SessionLimitError(
+        `User ${userId} already has ${this.manager.options.maxSessionsPerUser} sessions (maxSessionsPerUser, onLimit: 'reject')`,
+        { context: { userId, limit: this.manager.options.maxSessionsPerUser } },
+      );
+    }
+  }
+}
