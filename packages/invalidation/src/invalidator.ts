@@ -126,6 +126,15 @@ export class Invalidator {
     return this.meta.key('tag', tag);
   }
 
+  /**
+   * The keys holding `tag`'s last invalidation times (ms since the epoch, as
+   * strings): deleted, then expired. A writer's Lua script reads them to refuse
+   * a write-back of a value loaded before the tag was invalidated.
+   */
+  tagTimeKeys(tag: string): [deleted: string, expired: string] {
+    return [this.tagTimeKey(tag, 'deleted'), this.tagTimeKey(tag, 'expired')];
+  }
+
   private tagTimeKey(tag: string, kind: 'deleted' | 'expired'): string {
     return this.meta.key('tagtime', kind, tag);
   }
