@@ -1,0 +1,14 @@
+/**
+ * @stratacache/patterns: the Cache. A memory tier over a Redis tier, coherent
+ * across instances, with getOrSet and every caching pattern around it.
+ */
+
+export type { ManyResult, SetManyItem, SetOptions, WriteResult } from './cache.js';
+export { Cache, createCache } from './cache.js';
+export type { CacheStats, PatternsEvent } from './diagnostics.js';
+export { PatternsChannels } from './diagnostics.js';
+export { CachedFactoryError, FactoryFailedError, FactoryTimeoutError } from './errors.js';
+export type { Factory, FactoryContext } from './factory.js';
+export type { CacheOptions, EntryOptions, FactoryTimeouts, MemoryTierOptions } from './options.js';
+export type { CacheSource, WrapOptions } from './wrap.js';
+export { cached, wrap } from './wrap.js';
