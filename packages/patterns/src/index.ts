@@ -12,3 +12,16 @@ export type { Factory, FactoryContext } from './factory.js';
 export type { CacheOptions, EntryOptions, FactoryTimeouts, MemoryTierOptions } from './options.js';
 export type { CacheSource, WrapOptions } from './wrap.js';
 export { cached, wrap } from './wrap.js';
+export type {
+  ResolvedWriteBehindOptions,
+  WriteBehindDeadLetter,
+  WriteBehindDeadLetterEvent,
+  WriteBehindEntry,
+  WriteBehindEvents,
+  WriteBehindFlushedEvent,
+  WriteBehindFlushOptions,
+  WriteBehindOp,
+  WriteBehindOptions,
+  WriteBehindRetryEvent,
+} from './write-behind.js';
+export { compareJournalIds, createWriteBehind, WriteBehind } from './write-behind.js';
