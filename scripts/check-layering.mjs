@@ -10,7 +10,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cruise } from 'dependency-cruiser';
-import { below, LAYERS, TEST_ONLY } from './layers.mjs';
+import { below, LAYERS, TEST_IMPLEMENTATIONS, TEST_ONLY } from './layers.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const workspaceDirs = ['packages', 'apps']
@@ -70,6 +70,8 @@ for (const module of output.modules) {
     const allowed = below(importer.name);
     if (TEST_ONLY.includes(target)) {
       if (!testFile && !importer.private) problems.push(`${where}: ${target} is for tests only`);
+    } else if (testFile && (TEST_IMPLEMENTATIONS[importer.name] ?? []).includes(target)) {
+      // A contract's implementation, used by tests only (declared in devDependencies above).
     } else if (!allowed.has(target)) {
       const direction = below(target).has(importer.name) ? 'up' : 'sideways';
       problems.push(

@@ -43,6 +43,15 @@ export const LAYERS = {
 /** Packages any package may import from its tests (never from shipped code). */
 export const TEST_ONLY = ['@stratacache/test-utils'];
 
+/**
+ * Implementations a package's tests may use, where shipped code only sees a
+ * core-client contract: patterns' tests exercise its stampede lock with the
+ * real `DistributedLock` of coordination, as an application would pass it in.
+ */
+export const TEST_IMPLEMENTATIONS = {
+  '@stratacache/patterns': ['@stratacache/coordination'],
+};
+
 /** Every package below `name`: the transitive closure of its allowed imports. */
 export function below(name, seen = new Set()) {
   for (const next of LAYERS[name] ?? []) {
