@@ -23,11 +23,11 @@ export interface ExpressStoreMethods {
   readonly genid: () => string;
   /** The manager underneath. */
   readonly manager: SessionManager<StoredSession>;
-  get(sid: string, callback: StoreCallback<StoredSession | null>): void;
-  set(sid: string, session: StoredSession, callback?: StoreCallback): void;
-  touch(sid: string, session: StoredSession, callback?: StoreCallback): void;
+  get<S extends object = StoredSession>(sid: string, callback: StoreCallback<S | null>): void;
+  set(sid: string, session: object, callback?: StoreCallback): void;
+  touch(sid: string, session: object, callback?: StoreCallback): void;
   destroy(sid: string, callback?: StoreCallback): void;
-  all(callback: StoreCallback<StoredSession[]>): void;
+  all<S extends object = StoredSession>(callback: StoreCallback<S[]>): void;
   length(callback: StoreCallback<number>): void;
   clear(callback?: StoreCallback): void;
 }

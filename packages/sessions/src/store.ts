@@ -9,7 +9,7 @@ import { SessionLimitError } from './errors.js';
 import type { SessionManager } from './manager.js';
 
 /** A Node-style callback. */
-export type StoreCallback<R = void> = (error?: unknown, result?: R) => void;
+export type StoreCallback<R = void> = (error: Error | null, result?: R) => void;
 
 /** A stored session as the frameworks hand it over: their data plus a `cookie`. */
 export type StoredSession = Record<string, unknown> & { cookie?: unknown };
@@ -35,8 +35,10 @@ const defaultUserId = (session: StoredSession): string | null => {
  * `cookie.maxAge`/`originalMaxAge`; undefined for a browser-session cookie
  * (the manager's idleTimeout applies). The manager caps it at the absolute timeout.
  */
-export function cookieTtl(session: StoredSession): number | undefined {
-  const cookie = session.cookie as { expires?: unknown; maxAge?: unknown; originalMaxAge?: unknown } | undefined;
+export function cookieTtl(session: object): number | undefined {
+  const cookie = (session as StoredSession).cookie as
+    | { expires?: unknown; maxAge?: unknown; originalMaxAge?: unknown }
+    | undefined;
   if (!cookie || typeof cookie !== 'object') return undefined;
   if (cookie.expires) {
     const at = new Date(cookie.expires as string | Date).getTime();
@@ -77,10 +79,13 @@ export class CallbackStore {
       : defaultUserId;
   }
 
-  /** The session data of `sid`, or null (unknown, ended, or failing authentication). */
-  get(sid: string, callback?: StoreCallback<StoredSession | null>): Promise<StoredSession | null> {
+  /**
+   * The session data of `sid`, or null (unknown, ended, or failing authentication).
+   * `S` is the framework's session type; the data is what it saved.
+   */
+  get<S extends object = StoredSession>(sid: string, callback?: StoreCallback<S | null>): Promise<S | null> {
     return settle(
-      this.manager.peek(sid).then((result) => (result.valid ? result.data : null)),
+      this.manager.peek(sid).then((result) => (result.valid ? (result.data as unknown as S) : null)),
       callback,
     );
   }
@@ -92,12 +97,12 @@ export class CallbackStore {
    * the session back). Over the per-user limit with `onLimit: 'reject'`, it
    * fails with a `SessionLimitError`.
    */
-  set(sid: string, session: StoredSession, callback?: StoreCallback): Promise<void> {
+  set(sid: string, session: object, callback?: StoreCallback): Promise<void> {
     return settle(this.save(sid, session), callback);
   }
 
   /** Slides the idle timeout of `sid` to the cookie's (never past the absolute timeout). */
-  touch(sid: string, session: StoredSession, callback?: StoreCallback): Promise<void> {
+  touch(sid: string, session: object, callback?: StoreCallback): Promise<void> {
     const ttl = cookieTtl(session);
     const run = async () => {
       if (ttl !== undefined && ttl <= 0) {
@@ -118,9 +123,9 @@ export class CallbackStore {
   }
 
   /** Every live session's data, as an array (the store never knows the ids: only their HMACs). */
-  all(callback?: StoreCallback<StoredSession[]>): Promise<StoredSession[]> {
+  all<S extends object = StoredSession>(callback?: StoreCallback<S[]>): Promise<S[]> {
     return settle(
-      this.manager.all().then((all) => all.map((s) => s.data)),
+      this.manager.all().then((all) => all.map((s) => s.data as unknown as S)),
       callback,
     );
   }
@@ -141,7 +146,7 @@ export class CallbackStore {
     );
   }
 
-  private async save(sid: string, session: StoredSession): Promise<void> {
+  private async save(sid: string, session: object): Promise<void> {
     const ttl = cookieTtl(session);
     if (ttl !== undefined && ttl <= 0) {
       await this.manager.destroy(sid);

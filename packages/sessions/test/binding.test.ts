@@ -2,7 +2,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
 import { ipBindingMaterial, ipBytes } from '../src/binding.js';
-import { createSessionManager, type SessionManagerOptions, SessionChannels } from '../src/index.js';
+import { createSessionManager, SessionChannels, type SessionManagerOptions } from '../src/index.js';
 import { client, SECRET, sleep } from './helpers.js';
 
 const make = (options: Partial<SessionManagerOptions>) =>
@@ -76,11 +76,17 @@ describe('bindIp', () => {
     const m = make({ bindUserAgent: true, bindIp: 'exact' });
     const r = await m.create('u', 1, { ip: '192.0.2.1', userAgent: 'Firefox' });
     if (!r.created) throw new Error('not created');
-    expect(await m.get(r.id, { ip: '192.0.2.1', userAgent: 'Chrome' })).toEqual({ valid: false, reason: 'ua-mismatch' });
+    expect(await m.get(r.id, { ip: '192.0.2.1', userAgent: 'Chrome' })).toEqual({
+      valid: false,
+      reason: 'ua-mismatch',
+    });
     expect((await m.get(r.id, { ip: '192.0.2.1', userAgent: 'Firefox' })).valid).toBe(true);
     const moved = await m.regenerate(r.id, { ip: '192.0.2.2', userAgent: 'Chrome' });
     if (!moved.valid) throw new Error('not regenerated');
     expect((await m.get(moved.id, { ip: '192.0.2.2', userAgent: 'Chrome' })).valid).toBe(true);
-    expect(await m.get(moved.id, { ip: '192.0.2.1', userAgent: 'Chrome' })).toEqual({ valid: false, reason: 'ip-mismatch' });
+    expect(await m.get(moved.id, { ip: '192.0.2.1', userAgent: 'Chrome' })).toEqual({
+      valid: false,
+      reason: 'ip-mismatch',
+    });
   });
 });

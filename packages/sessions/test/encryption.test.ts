@@ -17,7 +17,7 @@ async function rawDump(redis: ReturnType<typeof client>): Promise<Buffer> {
       const fields = await redis.client.hgetallBuffer(key);
       for (const [f, v] of Object.entries(fields)) parts.push(Buffer.from(f), v);
     } else if (type === 'zset') {
-      parts.push(Buffer.from((await redis.client.zrange(key, 0, -1)).join(',')));
+      parts.push(Buffer.from((await redis.client.zrange(key, '0', '-1')).join(',')));
     }
   }
   return Buffer.concat(parts);
@@ -26,9 +26,7 @@ async function rawDump(redis: ReturnType<typeof client>): Promise<Buffer> {
 /** The Redis key and raw value of the only session under a client's prefix. */
 async function onlySession(redis: ReturnType<typeof client>): Promise<{ key: string; value: Buffer }[]> {
   const keys = (await allKeys(redis)).filter((k) => k.includes(':s:'));
-  return Promise.all(
-    keys.map(async (key) => ({ key, value: (await redis.client.hgetBuffer(key, 'v')) as Buffer })),
-  );
+  return Promise.all(keys.map(async (key) => ({ key, value: (await redis.client.hgetBuffer(key, 'v')) as Buffer })));
 }
 
 describe('encryption at rest', () => {
@@ -38,10 +36,23 @@ describe('encryption at rest', () => {
     const r = await m.create('user-canary-7', secretData, { ip: '203.0.113.77', userAgent: 'Canary/1.0' });
     if (!r.created) throw new Error('not created');
     const dump = (await rawDump(m.redis)).toString('latin1');
-    for (const needle of ['ada@example.org', 'superuser-role', 'plaintext-canary', 'user-canary-7', '203.0.113.77', 'Canary/1.0', 'email']) {
+    for (const needle of [
+      'ada@example.org',
+      'superuser-role',
+      'plaintext-canary',
+      'user-canary-7',
+      '203.0.113.77',
+      'Canary/1.0',
+      'email',
+    ]) {
       expect(dump).not.toContain(needle);
     }
-    expect(await m.get(r.id)).toMatchObject({ valid: true, data: secretData, userId: 'user-canary-7', ip: '203.0.113.77' });
+    expect(await m.get(r.id)).toMatchObject({
+      valid: true,
+      data: secretData,
+      userId: 'user-canary-7',
+      ip: '203.0.113.77',
+    });
   });
 
   it('uses a fresh 96-bit nonce per write', async () => {

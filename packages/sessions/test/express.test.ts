@@ -5,8 +5,8 @@ import session from 'express-session';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createExpressStore } from '../src/express.js';
 import { createSessionManager, generateSessionId, type SessionManagerOptions } from '../src/index.js';
-import { Browser, signCookie } from './http.js';
 import { client, SECRET, sleep } from './helpers.js';
+import { Browser, signCookie } from './http.js';
 
 declare module 'express-session' {
   interface SessionData {

@@ -5,8 +5,8 @@ import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createFastifyStore } from '../src/fastify.js';
 import { createSessionManager, generateSessionId } from '../src/index.js';
-import { Browser } from './http.js';
 import { client, SECRET } from './helpers.js';
+import { Browser } from './http.js';
 
 declare module 'fastify' {
   interface Session {
@@ -21,7 +21,11 @@ afterAll(async () => {
 });
 
 async function start() {
-  const sessions = createSessionManager<Record<string, unknown>>({ redis: client(), secret: SECRET, maxSessionsPerUser: 2 });
+  const sessions = createSessionManager<Record<string, unknown>>({
+    redis: client(),
+    secret: SECRET,
+    maxSessionsPerUser: 2,
+  });
   const store = createFastifyStore(sessions);
   const app = Fastify();
   await app.register(fastifyCookie);

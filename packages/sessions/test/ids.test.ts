@@ -82,7 +82,7 @@ describe('session ids', () => {
     for (const key of keys) {
       const type = await m.redis.client.type(key);
       if (type === 'hash') dump += JSON.stringify(await m.redis.client.hgetall(key));
-      if (type === 'zset') dump += JSON.stringify(await m.redis.client.zrange(key, 0, -1, 'WITHSCORES'));
+      if (type === 'zset') dump += JSON.stringify(await m.redis.client.zrange(key, '0', '-1', 'WITHSCORES'));
     }
     expect(dump).not.toContain(r.id);
     expect(dump).not.toContain(Buffer.from(r.id, 'base64url').toString('hex'));

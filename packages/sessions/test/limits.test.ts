@@ -13,7 +13,11 @@ function fleet(n: number, options: { maxSessionsPerUser: number; onLimit: 'rejec
 }
 
 async function login(managers: SessionManager<{ i: number }>[], count: number, userId: string) {
-  return Promise.all(Array.from({ length: count }, (_, i) => (managers[i % managers.length] as SessionManager<{ i: number }>).create(userId, { i })));
+  return Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      (managers[i % managers.length] as SessionManager<{ i: number }>).create(userId, { i }),
+    ),
+  );
 }
 
 describe('maxSessionsPerUser', () => {

@@ -14,7 +14,11 @@ describe('options', () => {
     ['bad namespace', { namespace: 'a:b' }, /^namespace must be/],
     ['bad idle', { idleTimeout: 'soon' }, /idleTimeout/],
     ['zero absolute', { absoluteTimeout: 0 }, /^absoluteTimeout must be more than 0/],
-    ['idle over absolute', { idleTimeout: '2h', absoluteTimeout: '1h' }, /^idleTimeout .* must not be longer than absoluteTimeout/],
+    [
+      'idle over absolute',
+      { idleTimeout: '2h', absoluteTimeout: '1h' },
+      /^idleTimeout .* must not be longer than absoluteTimeout/,
+    ],
     ['bad limit', { maxSessionsPerUser: 1.5 }, /^maxSessionsPerUser must be/],
     ['bad policy', { onLimit: 'drop' as never }, /^onLimit must be/],
     ['bad bindIp', { bindIp: 'nearby' as never }, /^bindIp must be/],

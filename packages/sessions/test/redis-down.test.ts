@@ -34,7 +34,9 @@ describe('Redis down', () => {
     s.resume();
     expect(outcomes.every((o) => o.status === 'rejected')).toBe(true);
     for (const o of outcomes) {
-      expect((o as PromiseRejectedResult).reason).toMatchObject({ code: expect.stringMatching(/E_TIMEOUT|E_CONNECTION/) });
+      expect((o as PromiseRejectedResult).reason).toMatchObject({
+        code: expect.stringMatching(/E_TIMEOUT|E_CONNECTION/),
+      });
     }
     // Whatever ran once the server woke up ran whole: every session key is in the index,
     // the expiry set and the counters agree, and the limit holds.

@@ -42,7 +42,13 @@ describe('stats()', () => {
     });
     try {
       const redis = client();
-      const m = createSessionManager({ redis, secret: SECRET, namespace: 'obs', maxSessionsPerUser: 1, idleTimeout: 100 });
+      const m = createSessionManager({
+        redis,
+        secret: SECRET,
+        namespace: 'obs',
+        maxSessionsPerUser: 1,
+        idleTimeout: 100,
+      });
       const r1 = await m.create('ann', 1);
       const r2 = await m.create('ann', 2); // evicts r1
       if (!r1.created || !r2.created) throw new Error('not created');
@@ -52,11 +58,27 @@ describe('stats()', () => {
       const r4 = await m.create('bob', 4);
       await sleep(200);
       if (r4.created) expect(await m.get(r4.id)).toEqual({ valid: false, reason: 'expired' });
-      const strict = createSessionManager({ redis, secret: SECRET, namespace: 'obs2', maxSessionsPerUser: 1, onLimit: 'reject' });
+      const strict = createSessionManager({
+        redis,
+        secret: SECRET,
+        namespace: 'obs2',
+        maxSessionsPerUser: 1,
+        onLimit: 'reject',
+      });
       await strict.create('cid', 1);
       await strict.create('cid', 2);
       const names = events.map(([name]) => name);
-      expect(names).toEqual(['created', 'evicted', 'created', 'regenerated', 'destroyed', 'created', 'expired', 'created', 'rejected']);
+      expect(names).toEqual([
+        'created',
+        'evicted',
+        'created',
+        'regenerated',
+        'destroyed',
+        'created',
+        'expired',
+        'created',
+        'rejected',
+      ]);
       expect(events[1]?.[1]).toEqual({ namespace: 'obs', userId: 'ann', count: 1 });
       expect(events[8]?.[1]).toEqual({ namespace: 'obs2', userId: 'cid', limit: 1 });
       const text = JSON.stringify(events);
