@@ -23,7 +23,7 @@ import {
 import { createInvalidator, type InvalidationBus, type Invalidator } from '@stratacache/invalidation';
 import { json, type Serializer } from '@stratacache/serializers';
 import { type CacheStats, emptyStats, listening, publish } from './diagnostics.js';
-import { decodeEntry, EntryKind, encodeEntry, encodeTombstone } from './entry.js';
+import { decodeEntry, EntryKind, encodeEntry, encodeTombstone, type RawEntry } from './entry.js';
 import { CachedFactoryError, FactoryTimeoutError } from './errors.js';
 import { type Factory, FactoryCall, waitWithTimeouts } from './factory.js';
 import { luaScripts } from './lua.generated.js';
@@ -534,13 +534,19 @@ export class Cache<T = unknown> {
     return Promise.resolve((this.shared.clone ? structuredClone(entry.value) : entry.value) as T);
   }
 
-  private async getFromRedis(key: string, rk: string, opts: ResolvedEntryOptions): Promise<T | undefined> {
+  /** The Redis half of `get`: one promise chain on the hit path (each async layer costs a tick). */
+  private getFromRedis(key: string, rk: string, opts: ResolvedEntryOptions): Promise<T | undefined> {
     if (this.shared.memory) this.counters.memoryMisses++;
-    if (!this.shared.redis) return undefined;
-    const found = await this.readRedis(key, rk, opts);
-    if (found.state === 'fresh') return this.served(found.entry as MemoryEntry);
-    if (found.state === 'error') return this.fallback(key, rk, found.error, opts, 'get') as T | undefined;
-    return undefined;
+    if (!this.shared.redis) return Promise.resolve(undefined);
+    return this.readRedis(key, rk, opts).then((found) => {
+      if (found.state === 'fresh') {
+        const entry = found.entry as MemoryEntry;
+        if (entry.kind === EntryKind.error) throw cachedError(entry.value);
+        return (this.shared.clone ? structuredClone(entry.value) : entry.value) as T;
+      }
+      if (found.state === 'error') return this.fallback(key, rk, found.error, opts, 'get') as T | undefined;
+      return undefined;
+    });
   }
 
   /** With Redis failing: a memory entry still fresh by its own expiry is served; else the error or undefined. */
@@ -553,15 +559,14 @@ export class Cache<T = unknown> {
   }
 
   /** One GET, judged: fresh, stale (within grace), miss (with the tombstone seen), or error. */
-  private async readRedis(key: string, rk: string, opts: ResolvedEntryOptions): Promise<Found> {
+  private readRedis(key: string, rk: string, opts: ResolvedEntryOptions): Promise<Found> {
     const redis = this.shared.redis as StrataRedis;
-    let buf: Buffer | null;
-    try {
-      buf = await redis.run('get', (c) => c.getBuffer(rk));
-    } catch (error) {
-      return { state: 'error', error };
-    }
-    return this.judge(key, rk, buf, opts);
+    return redis
+      .run('get', (c) => c.getBuffer(rk))
+      .then(
+        (buf) => this.judge(key, rk, buf, opts),
+        (error: unknown): Found => ({ state: 'error', error }),
+      );
   }
 
   /** Reads `keys`: memory hits first, the rest in one batched Redis read. */
@@ -574,8 +579,9 @@ export class Cache<T = unknown> {
     const memory = this.shared.memory;
     const now = Date.now();
     const rest: number[] = [];
+    const rks = keys.map((key) => this.redisKey(key));
     for (let i = 0; i < keys.length; i++) {
-      const rk = this.redisKey(keys[i] as string);
+      const rk = rks[i] as string;
       const entry = memory?.get(rk);
       if (entry !== undefined && entry.checkAt > now && entry.kind === EntryKind.value) {
         this.counters.memoryHits++;
@@ -590,7 +596,7 @@ export class Cache<T = unknown> {
     if (rest.length === 0 || !redis) return { values, found };
     let bufs: (Buffer | null)[];
     try {
-      bufs = await redis.getMany(rest.map((i) => this.redisKey(keys[i] as string)));
+      bufs = await redis.getMany(rest.map((i) => rks[i] as string));
     } catch (error) {
       for (const i of rest)
         found[i] = { state: 'error', error, ...(found[i]?.entry ? { entry: found[i]?.entry } : {}) };
@@ -599,7 +605,7 @@ export class Cache<T = unknown> {
     await Promise.all(
       rest.map(async (i, j) => {
         const key = keys[i] as string;
-        const f = await this.judge(key, this.redisKey(key), bufs[j] ?? null, opts);
+        const f = await this.judge(key, rks[i] as string, bufs[j] ?? null, opts);
         if (f.state === 'fresh')
           values[i] = (this.shared.clone ? structuredClone(f.entry?.value) : f.entry?.value) as T;
         // A stale value found in memory still serves grace when Redis has nothing better.
@@ -609,8 +615,8 @@ export class Cache<T = unknown> {
     return { values, found };
   }
 
-  /** Turns the bytes of a GET into a judged entry, and keeps fresh ones in memory. */
-  private async judge(key: string, rk: string, buf: Buffer | null, opts: ResolvedEntryOptions): Promise<Found> {
+  /** Turns the bytes of a GET into a judged entry; synchronous unless the entry has tags to check. */
+  private judge(key: string, rk: string, buf: Buffer | null, opts: ResolvedEntryOptions): Found | Promise<Found> {
     if (buf === null) return this.redisMiss(key);
     const raw = decodeEntry(buf);
     if (raw === null) return this.redisMiss(key);
@@ -618,13 +624,32 @@ export class Cache<T = unknown> {
       this.redisMiss(key);
       return { state: 'miss', observed: buf };
     }
-    const now = Date.now();
-    let expiresAt = raw.expiresAt;
     if (raw.tags.length > 0 && this.invalidator) {
-      const verdict = await this.invalidator.judge({ key: rk, writtenAt: raw.writtenAt, tags: raw.tags });
-      if (verdict === 'deleted') return this.redisMiss(key);
-      if (verdict === 'stale') expiresAt = Math.min(expiresAt, now);
+      return this.invalidator.judge({ key: rk, writtenAt: raw.writtenAt, tags: raw.tags }).then((verdict) => {
+        if (verdict === 'deleted') return this.redisMiss(key);
+        return this.accept(
+          key,
+          rk,
+          buf,
+          raw,
+          verdict === 'stale' ? Math.min(raw.expiresAt, Date.now()) : raw.expiresAt,
+          opts,
+        );
+      });
     }
+    return this.accept(key, rk, buf, raw, raw.expiresAt, opts);
+  }
+
+  /** Decodes a judged value entry, keeps it in memory, and says whether it is fresh or only stale. */
+  private accept(
+    key: string,
+    rk: string,
+    buf: Buffer,
+    raw: RawEntry,
+    expiresAt: number,
+    opts: ResolvedEntryOptions,
+  ): Found {
+    const now = Date.now();
     let value: unknown;
     try {
       value = raw.isUndefined ? undefined : this.shared.serializer.decode(raw.payload);
@@ -705,7 +730,7 @@ export class Cache<T = unknown> {
     endFlight: () => void,
   ): Promise<T> {
     let background = false;
-    let handle: LockHandle | null = null;
+    let handle: LockHandle | null | undefined = null;
     try {
       const started = Date.now();
       const memory = this.shared.memory;
@@ -737,12 +762,23 @@ export class Cache<T = unknown> {
         return (await this.served(stale)) as T;
       }
       if (this.shared.lock && redis && !redisDown) {
+        // Try the lock once; while another process holds it, poll Redis for its result (a GET every
+        // few ms is far cheaper than waiting for lock hand-offs), retrying the lock in case it died.
         handle = await this.acquire(key, opts);
-        // Whoever held the lock may have loaded the value meanwhile: read it rather than load again.
-        const again = await this.readRedis(key, rk, opts);
-        if (again.state === 'fresh' && !force) return (await this.served(again.entry as MemoryEntry)) as T;
-        if (again.entry) stale = again.entry;
-        if (again.observed) observed = again.observed;
+        const deadline = Date.now() + opts.lockWaitMs;
+        let delay = 2;
+        for (;;) {
+          // Whoever held the lock may have loaded the value meanwhile: read it rather than load again.
+          const again = await this.readRedis(key, rk, opts);
+          if (again.state === 'fresh' && !force) return (await this.served(again.entry as MemoryEntry)) as T;
+          if (again.entry) stale = again.entry;
+          if (again.observed) observed = again.observed;
+          // undefined: the lock service failed, and a failing lock must not delay loads.
+          if (handle !== null || force || again.state === 'error' || Date.now() >= deadline) break;
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          delay = Math.min(delay * 1.5, 50);
+          handle = await this.acquire(key, opts);
+        }
       }
       const staleValue = stale && stale.kind === EntryKind.value ? stale : undefined;
       const call = new FactoryCall<T>(key, staleValue?.value as T | undefined);
@@ -833,16 +869,17 @@ export class Cache<T = unknown> {
     }
   }
 
-  private async acquire(key: string, opts: ResolvedEntryOptions): Promise<LockHandle | null> {
+  /** The stampede lock: a handle, `null` when another holds it, `undefined` when the lock service failed. */
+  private async acquire(key: string, opts: ResolvedEntryOptions): Promise<LockHandle | null | undefined> {
     try {
       return await (this.shared.lock as DistributedLock).acquire(`patterns:${this.name}:${key}`, {
         ttlMs: Math.max(opts.lockTtlMs, opts.hardMs),
-        waitMs: opts.lockWaitMs,
+        waitMs: 0,
       });
     } catch (error) {
       // A failing lock service must not stop loads: we load without it.
       this.failed('lock', key, error);
-      return null;
+      return undefined;
     }
   }
 
