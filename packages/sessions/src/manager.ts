@@ -5,7 +5,7 @@
  * HMAC of the id. Data is envelope-serialized and, with `encryption`, sealed
  * with AES-256-GCM bound to the session's key.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { ConfigError, ConsistencyError, type Duration, type KeyBuilder, toMs } from '@stratacache/core-client';
 import { ipBindingMaterial, ipMatches, normalizeIp } from './binding.js';
 import { isSealed, Tampered } from './crypto.js';
@@ -640,10 +640,9 @@ export class SessionManager<T = unknown> {
   private ipTag(secret: Buffer, ip: string): string {
     const { ipv4Prefix, ipv6Prefix, mode } = this.options.bindIp ?? { ipv4Prefix: 32, ipv6Prefix: 128, mode: 'exact' };
     const material = mode === 'subnet' ? ipBindingMaterial(ip, ipv4Prefix, ipv6Prefix) : ipBindingMaterial(ip, 32, 128);
-    // Not an address: a tag that matches nothing, so the request is refused rather than let through.
-    return createHmac('sha256', secret)
-      .update(`ip\0${material ?? `invalid\0${ip}`}`)
-      .digest('base64url');
+    // Not an address: a random tag, which matches nothing (not even the same junk string again).
+    if (material === undefined) return randomBytes(32).toString('base64url');
+    return createHmac('sha256', secret).update(`ip\0${material}`).digest('base64url');
   }
 
   private uaTag(secret: Buffer, userAgent: string): string {

@@ -38,6 +38,13 @@ describe('bindIp', () => {
     await expect(m.create('u', {})).rejects.toMatchObject({ code: 'E_CONFIG' });
   });
 
+  it('an address that does not parse never matches, not even itself', async () => {
+    const m = make({ bindIp: 'exact' });
+    const r = await m.create('u', 1, { ip: 'unknown' });
+    if (!r.created) throw new Error('not created');
+    expect(await m.get(r.id, { ip: 'unknown' })).toEqual({ valid: false, reason: 'ip-mismatch' });
+  });
+
   it("'subnet' accepts the same network for IPv4 and IPv6 and refuses another", async () => {
     const m = make({ bindIp: { mode: 'subnet', ipv4Prefix: 24, ipv6Prefix: 64 } });
     const v4 = await m.create('u', 1, { ip: '198.51.100.10' });
