@@ -7,7 +7,7 @@ import { client, SECRET, sleep } from './helpers.js';
 describe('stats()', () => {
   it('counts across instances: active, active within a window, lifetimes and durations', async () => {
     const redis = client();
-    const options = { secret: SECRET, maxSessionsPerUser: 2, onLimit: 'reject' as const, idleTimeout: 600 };
+    const options = { secret: SECRET, maxSessionsPerUser: 2, onLimit: 'reject' as const, idleTimeout: 1200 };
     const a = createSessionManager({ ...options, redis });
     const b = createSessionManager({ ...options, redis: client({ prefix: redis.options.prefix }) });
     const s1 = await a.create('u1', 1);
@@ -17,11 +17,11 @@ describe('stats()', () => {
     if (!s1.created || !s2.created || !s3.created) throw new Error('not created');
     expect(await a.stats()).toMatchObject({ active: 3, created: 3, rejected: 1, activeWithin: { count: 3 } });
     await b.destroy(s1.id);
-    await sleep(300);
+    await sleep(700);
     await a.touch(s2.id);
-    // Only s2 was used in the last 250 ms.
-    expect((await b.stats({ activeWithin: 250 })).activeWithin).toEqual({ windowMs: 250, count: 1 });
-    await sleep(700); // everything left is idle past 600 ms now
+    // Only s2 was used in the last 500 ms.
+    expect((await b.stats({ activeWithin: 500 })).activeWithin).toEqual({ windowMs: 500, count: 1 });
+    await sleep(1300); // everything left is idle past 1200 ms now
     const stats = await b.stats();
     expect(stats).toMatchObject({ active: 0, created: 3, destroyed: 1, expired: 2, rejected: 1, evicted: 0 });
     expect(stats.durations.count).toBe(3);
@@ -47,7 +47,7 @@ describe('stats()', () => {
         secret: SECRET,
         namespace: 'obs',
         maxSessionsPerUser: 1,
-        idleTimeout: 100,
+        idleTimeout: 500,
       });
       const r1 = await m.create('ann', 1);
       const r2 = await m.create('ann', 2); // evicts r1
@@ -56,7 +56,7 @@ describe('stats()', () => {
       if (!r3.valid) throw new Error('lost');
       await m.destroy(r3.id);
       const r4 = await m.create('bob', 4);
-      await sleep(200);
+      await sleep(700);
       if (r4.created) expect(await m.get(r4.id)).toEqual({ valid: false, reason: 'expired' });
       const strict = createSessionManager({
         redis,
