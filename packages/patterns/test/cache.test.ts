@@ -163,6 +163,8 @@ describe('coherence across instances', () => {
   it('a gap in the bus (resubscribe) clears memory: nothing stale is trusted', async () => {
     const { a, b, r1, r2 } = await twoInstances<string>();
     await a.set('k', 'v');
+    // a's broadcast of its own write may reach b after b read the key: let it land first.
+    await sleep(200);
     expect(await b.get('k')).toBe('v');
     // A change nobody heard about (its message lost), then b's subscriber reconnects.
     await r1.client.del(`${r1.options.prefix}:cache:e:k`);
