@@ -10,6 +10,10 @@
  * Each file is named `<name>-<NUMKEYS>.lua` and opens with a `--[[ ... ]]`
  * header holding `keys:`, `args:` and `reply:` lines. The module exports, per
  * script, its name, number of keys, header, source and SHA-1 (the EVALSHA id).
+ *
+ * Redis scripts cannot call each other, so code several scripts share lives in
+ * `<name>.lib.lua` next to them and a line `-- @include <name>.lib.lua` is
+ * replaced by it at embed time (the embedded source and its SHA-1 are the result).
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,12 +30,18 @@ if (!dir || !out) {
 
 const camel = (name) => name.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
 const entries = [];
+/** Replaces each `-- @include x.lib.lua` line with that file (one level; libraries include nothing). */
+const expand = (file, text) =>
+  text.replace(/^-- @include (\S+)$/gm, (_, lib) => {
+    if (!lib.endsWith('.lib.lua')) throw new Error(`${file}: can only include *.lib.lua files, not ${lib}`);
+    return readFileSync(join(dir, lib), 'utf8').trimEnd();
+  });
 for (const file of readdirSync(dir)
-  .filter((f) => f.endsWith('.lua'))
+  .filter((f) => f.endsWith('.lua') && !f.endsWith('.lib.lua'))
   .sort()) {
   const match = /^([a-z0-9-]+)-(\d+)\.lua$/.exec(file);
   if (!match) throw new Error(`${file}: Lua files are named <name>-<NUMKEYS>.lua`);
-  const source = readFileSync(join(dir, file), 'utf8');
+  const source = expand(file, readFileSync(join(dir, file), 'utf8'));
   const header = /^--\[\[([\s\S]*?)\]\]/.exec(source);
   if (!header) throw new Error(`${file}: must open with a --[[ ... ]] header`);
   for (const field of ['keys:', 'args:', 'reply:']) {
