@@ -311,7 +311,7 @@ export class Cache<T = unknown> {
     return written !== false;
   }
 
-  /** Writes several entries: one round trip for the Redis tier, one broadcast. */
+  /** Writes several entries; their Redis writes are in flight together (one round trip), each broadcast as a `set`. */
   async setMany(items: readonly SetManyItem<T>[]): Promise<boolean[]> {
     return Promise.all(items.map((item) => this.set(item.key, item.value, item)));
   }

@@ -60,7 +60,7 @@ export class MemoryTier {
     return this.lru.delete(key);
   }
 
-  /** Deletes every key starting with one of `prefixes`; returns how many went. */
+  /** Deletes every entry for which `test` holds; returns how many went. */
   deleteWhere(test: (key: string, entry: MemoryEntry) => boolean): number {
     const doomed: string[] = [];
     for (const [key, entry] of this.lru.entries()) if (test(key, entry)) doomed.push(key);

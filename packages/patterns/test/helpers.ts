@@ -65,6 +65,9 @@ export function listen(name: string): { messages: Record<string, unknown>[]; sto
   return { messages, stop: () => unsubscribe(name, handler) };
 }
 
+/** A unique name. */
+export const unique = (label: string) => `${label}-${randomBytes(6).toString('hex')}`;
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Resolves when `check` holds, polling; throws after `timeoutMs`. */

@@ -14,8 +14,9 @@ import {
   type WriteBehindEntry,
   type WriteBehindOptions,
 } from '../src/write-behind.ts';
-import { client, server, startWriterProcess, unique } from './fixtures/write-behind-helpers.ts';
 import { readSink, sinkWriter } from './fixtures/write-behind-sink.ts';
+import { client, server, unique } from './helpers.js';
+import { startWriterProcess } from './processes.js';
 
 const started: WriteBehind<unknown>[] = [];
 
