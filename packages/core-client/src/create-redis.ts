@@ -7,11 +7,13 @@ import { EventEmitter } from 'node:events';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { type BatchOptions, getMany, type SetManyEntry, setMany } from './batch.js';
 import { CircuitBreaker } from './breaker.js';
+import { RedisClock, timeReplyToMs } from './clock.js';
 import { publishDiagnostic } from './diagnostics.js';
 import { mapRedisError } from './error-mapping.js';
 import { ConnectionError, type StratacacheError } from './errors.js';
 import { checkHealth, type HealthReport } from './health.js';
 import { KeyBuilder } from './keys.js';
+import { luaScripts } from './lua.generated.js';
 import { boundOfflineQueue } from './offline-queue.js';
 import type { RedisClientOptions, ResolvedOptions } from './options.js';
 import { PubSub } from './pubsub.js';
@@ -40,6 +42,12 @@ export class StrataRedis extends EventEmitter {
   readonly client: RedisConnection;
   /** The circuit breaker, unless turned off with `breaker: false`. */
   readonly breaker: CircuitBreaker | undefined;
+  /**
+   * The Redis server's clock, estimated locally (see `RedisClock`): the one
+   * clock every instance judges freshness and invalidations by. On Cluster it
+   * is the clock of the node owning `{prefix}:core:clock:ref`'s slot.
+   */
+  readonly clock: RedisClock;
   private readonly duplicates = new Set<RedisConnection>();
   private readonly pubsubs = new Map<string, PubSub>();
   private subscriber: RedisConnection | undefined;
@@ -54,7 +62,15 @@ export class StrataRedis extends EventEmitter {
     this.breaker = this.options.breaker
       ? new CircuitBreaker({ ...this.options.breaker, name: this.options.connectionName })
       : undefined;
+    this.clock = new RedisClock(() => this.serverTime());
     this.client = this.connect(this.options.connectionName);
+  }
+
+  /** One `TIME` round trip, in ms; on Cluster always from the same node, through a keyed script. */
+  private serverTime(): Promise<number> {
+    if (this.options.mode !== 'cluster') return this.run('time', (c) => c.time()).then(timeReplyToMs);
+    const ref = this.keys('core').key('clock', 'ref');
+    return this.runScript(luaScripts.serverTime, [ref]).then(timeReplyToMs);
   }
 
   /** `'standalone'`, `'sentinel'` or `'cluster'`. */
@@ -303,6 +319,8 @@ export class StrataRedis extends EventEmitter {
       if (main) {
         this.lastConnectionError = undefined;
         this.breaker?.recordSuccess();
+        // A reconnect may have reached another server (failover): sample its clock afresh.
+        this.clock.sync(true).catch(() => {});
       }
       publishDiagnostic('connect', { client: name, mode: o.mode });
       this.emit('ready', name);

@@ -19,4 +19,12 @@ export const luaScripts = {
     sha1: "d0da80fcb95e5ee77df389a77c0d62c91e3cb887",
     source: "--[[\n  Sets a key's TTL only if it holds the expected value (extends a lock or lease).\n  keys:  1 the key\n  args:  1 the expected value, 2 the new TTL in milliseconds\n  reply: 1 when the TTL was set, 0 when the key held something else or nothing\n]]\nif redis.call('GET', KEYS[1]) == ARGV[1] then\n  return redis.call('PEXPIRE', KEYS[1], ARGV[2])\nend\nreturn 0\n",
   },
+  /** Reads the server clock of the node that owns KEYS[1], so every client of a (lua/server-time-1.lua) */
+  serverTime: {
+    name: "server-time",
+    numberOfKeys: 1,
+    header: "Reads the server clock of the node that owns KEYS[1], so every client of a\nCluster asks the same node (TIME alone would go to any node).\nkeys:  1 any key in the slot of the reference node (never read or written)\nargs:  none\nreply: {seconds, microseconds}, as TIME replies",
+    sha1: "43158ffbf9082713afa2593269500a6bf158280b",
+    source: "--[[\n  Reads the server clock of the node that owns KEYS[1], so every client of a\n  Cluster asks the same node (TIME alone would go to any node).\n  keys:  1 any key in the slot of the reference node (never read or written)\n  args:  none\n  reply: {seconds, microseconds}, as TIME replies\n]]\nreturn redis.call('TIME')\n",
+  },
 } as const satisfies Record<string, LuaScript>;

@@ -137,9 +137,10 @@ export class InvalidationBus extends EventEmitter {
 
   /**
    * Publishes an invalidation to every other instance (and tells local
-   * handlers). Never throws: a failed publish is queued for retry.
+   * handlers). `at` is the invalidation's time on the Redis clock (default:
+   * now). Never throws: a failed publish is queued for retry.
    */
-  async publish(op: InvalidationOp, namespace: string, data: unknown): Promise<void> {
+  async publish(op: InvalidationOp, namespace: string, data: unknown, at?: number): Promise<void> {
     const message: WireMessage = {
       v: WIRE_VERSION,
       i: this.instanceId,
@@ -147,7 +148,8 @@ export class InvalidationBus extends EventEmitter {
       n: namespace,
       o: op,
       d: data,
-      t: Date.now(),
+      // On the Redis clock, as every invalidation time: receivers compare it with entries' times.
+      t: at ?? this.redis.clock.now(),
     };
     this.dispatch(message, true);
     await this.send(message);

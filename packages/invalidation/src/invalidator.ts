@@ -83,7 +83,7 @@ export class Invalidator {
   private readonly keyExpired = new Map<string, number>();
   // When each tag (`t:`) or key (`k:`) time was last read from Redis, and reads in flight.
   private readonly loadedAt = new Map<string, number>();
-  private readonly loading = new Map<string, Promise<void>>();
+  private readonly loading = new Map<string, Promise<(number | undefined)[]>>();
   private unregister: (() => void) | undefined;
   private unregisterTarget: (() => void) | undefined;
 
@@ -118,7 +118,18 @@ export class Invalidator {
       if (event.op === 'c') this.forgetTimes();
     });
     // After a gap (resubscribe, lost messages) the cached times cannot be trusted: read them again.
-    this.unregisterTarget = this.bus?.register({ namespace: this.namespace, clearLocal: () => this.forgetTimes() });
+    // Only then: the other operations are followed above, and a target without a handler for an
+    // operation would be cleared by every message of it.
+    const followed = () => {};
+    this.unregisterTarget = this.bus?.register({
+      namespace: this.namespace,
+      deleteLocal: followed,
+      expireLocal: followed,
+      deleteLocalByPrefix: followed,
+      deleteLocalByTags: followed,
+      expireLocalByTags: followed,
+      clearLocal: () => this.forgetTimes(),
+    });
   }
 
   /** The Redis key of `tag`'s member set (eager mode). */
@@ -133,6 +144,16 @@ export class Invalidator {
    */
   tagTimeKeys(tag: string): [deleted: string, expired: string] {
     return [this.tagTimeKey(tag, 'deleted'), this.tagTimeKey(tag, 'expired')];
+  }
+
+  /**
+   * The key holding the last time this whole namespace, or a prefix or
+   * pattern in it, was invalidated (ms on the Redis clock). Written before
+   * the keys are scanned, so a cache write-back that began earlier sees it
+   * or is scanned and unlinked.
+   */
+  namespaceTimeKey(): string {
+    return this.meta.key('nstime', 'all');
   }
 
   private tagTimeKey(tag: string, kind: 'deleted' | 'expired'): string {
@@ -166,12 +187,19 @@ export class Invalidator {
    */
   async judge(entry: EntryStamp): Promise<'fresh' | 'stale' | 'deleted'> {
     const tags = entry.tags ?? [];
-    await this.loadTimes(tags, [entry.key]);
-    // An invalidation at or after the write wins (the same millisecond counts: the safe side).
-    const after = (at: number | undefined) => at !== undefined && at >= entry.writtenAt;
-    if (tags.some((tag) => after(this.tagDeleted.get(tag)))) return 'deleted';
-    if (after(this.keyExpired.get(entry.key))) return 'stale';
-    if (tags.some((tag) => after(this.tagExpired.get(tag)))) return 'stale';
+    // The times read now count even if a gap makes us forget the cached ones meanwhile.
+    const read = await this.loadTimes(tags, [entry.key]);
+    // An invalidation at or after the entry's as-of time wins (a tie counts: the safe side).
+    const after = (map: Map<string, number>, item: string) => {
+      const at = Math.max(
+        map.get(item) ?? Number.NEGATIVE_INFINITY,
+        read.get(map)?.get(item) ?? Number.NEGATIVE_INFINITY,
+      );
+      return at >= entry.writtenAt;
+    };
+    if (tags.some((tag) => after(this.tagDeleted, tag))) return 'deleted';
+    if (after(this.keyExpired, entry.key)) return 'stale';
+    if (tags.some((tag) => after(this.tagExpired, tag))) return 'stale';
     return 'fresh';
   }
 
@@ -192,12 +220,12 @@ export class Invalidator {
   /** Marks `keys` stale from now (readers may serve them within grace), and tells every instance. */
   async expireKeys(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return 0;
-    const now = Date.now();
+    const now = await this.markerTime();
     await this.redis.run('set', async (c) => {
       await Promise.all(keys.map((key) => c.set(this.keyTimeKey(key), String(now), 'PX', this.markerTtlMs)));
     });
     for (const key of keys) remember(this.keyExpired, key, now);
-    await this.bus?.publish('ek', this.namespace, [...keys]);
+    await this.bus?.publish('ek', this.namespace, [...keys], now);
     return keys.length;
   }
 
@@ -217,8 +245,9 @@ export class Invalidator {
   /** Deletes every key of this namespace starting with `prefix` (SCAN + UNLINK; `prefix` is escaped). */
   async deleteByPrefix(prefix: string, options: { dryRun?: boolean } = {}): Promise<number> {
     const pattern = `${escapeGlob(`${this.keys.prefix}:${this.namespace}:${prefix}`)}*`;
+    const at = options.dryRun ? 0 : await this.markNamespace();
     const removed = await this.redis.unlinkMatching(pattern, { dryRun: options.dryRun });
-    if (!options.dryRun) await this.bus?.publish('dp', this.namespace, [prefix]);
+    if (!options.dryRun) await this.bus?.publish('dp', this.namespace, [prefix], at);
     return removed;
   }
 
@@ -230,10 +259,11 @@ export class Invalidator {
    */
   async deleteByPattern(glob: string, options: { dryRun?: boolean } = {}): Promise<number> {
     const head = `${this.keys.prefix}:${this.namespace}:`;
+    const at = options.dryRun ? 0 : await this.markNamespace();
     const removed = await this.redis.unlinkMatching(`${escapeGlob(head)}${glob}`, { dryRun: options.dryRun });
     if (!options.dryRun) {
       const literal = /^[^*?[\\]*/.exec(glob)?.[0] ?? '';
-      await this.bus?.publish('dp', this.namespace, [literal]);
+      await this.bus?.publish('dp', this.namespace, [literal], at);
     }
     return removed;
   }
@@ -258,12 +288,14 @@ export class Invalidator {
   /** Deletes every entry of `tags`: they become misses, not stale values. Resolves how many keys went. */
   async deleteByTag(tags: readonly string[]): Promise<number> {
     if (tags.length === 0) return 0;
-    const now = Date.now();
+    // The time first: a lazy reader judges by it, and a write-back racing this delete is refused by it
+    // or lands before the members are read below (and goes with them).
+    const at = await this.recordTagTimes(tags, 'deleted');
     let removed = 0;
     if (this.tagMode === 'eager') {
       for (const tag of tags) {
         const set = this.tagSetKey(tag);
-        const members = await this.redis.run('zrange', (c) => c.zrangebyscore(set, Date.now(), '+inf'));
+        const members = await this.redis.run('zrange', (c) => c.zrangebyscore(set, '-inf', '+inf'));
         if (members.length > 0) {
           removed += await this.redis.run('unlink', async (c) => {
             const pipeline = c.pipeline();
@@ -274,17 +306,15 @@ export class Invalidator {
         await this.redis.run('unlink', (c) => c.unlink(set));
       }
     }
-    // Both modes record the time: a lazy reader judges by it, and an eager writer racing the delete is caught too.
-    await this.recordTagTimes(tags, 'deleted', now);
-    await this.bus?.publish('dt', this.namespace, [...tags]);
+    await this.bus?.publish('dt', this.namespace, [...tags], at);
     return removed;
   }
 
   /** Marks every entry of `tags` stale from now (kept for grace readers); nothing is deleted. */
   async expireByTag(tags: readonly string[]): Promise<number> {
     if (tags.length === 0) return 0;
-    await this.recordTagTimes(tags, 'expired', Date.now());
-    await this.bus?.publish('et', this.namespace, [...tags]);
+    const at = await this.recordTagTimes(tags, 'expired');
+    await this.bus?.publish('et', this.namespace, [...tags], at);
     return tags.length;
   }
 
@@ -359,9 +389,10 @@ export class Invalidator {
 
   /** Clears this namespace everywhere: every key in Redis, and every instance's memory tier. */
   async clear(): Promise<number> {
+    const at = await this.markNamespace();
     const removed = await this.redis.unlinkMatching(this.keys.all());
     this.forgetTimes();
-    await this.bus?.publish('c', this.namespace, null);
+    await this.bus?.publish('c', this.namespace, null, at);
     return removed;
   }
 
@@ -378,12 +409,32 @@ export class Invalidator {
     this.loadedAt.clear();
   }
 
-  private async recordTagTimes(tags: readonly string[], kind: 'deleted' | 'expired', at: number): Promise<void> {
+  /**
+   * An invalidation's time: on the Redis clock, rounded up from its upper
+   * bound, so it is at or after the moment it is written. (Entries are
+   * stamped with a lower bound: any doubt judges them invalidated.)
+   */
+  private async markerTime(): Promise<number> {
+    const clock = this.redis.clock;
+    if (!clock.synced) await clock.ready();
+    return clock.upper();
+  }
+
+  /** Writes the namespace's invalidation time (before a clear, prefix or pattern delete reads any key). */
+  private async markNamespace(): Promise<number> {
+    const at = await this.markerTime();
+    await this.redis.run('set', (c) => c.set(this.namespaceTimeKey(), String(at), 'PX', this.markerTtlMs));
+    return at;
+  }
+
+  private async recordTagTimes(tags: readonly string[], kind: 'deleted' | 'expired'): Promise<number> {
+    const at = await this.markerTime();
     await this.redis.run('set', async (c) => {
       await Promise.all(tags.map((tag) => c.set(this.tagTimeKey(tag, kind), String(at), 'PX', this.markerTtlMs)));
     });
     const map = kind === 'deleted' ? this.tagDeleted : this.tagExpired;
     for (const tag of tags) remember(map, tag, at);
+    return at;
   }
 
   /**
@@ -392,48 +443,67 @@ export class Invalidator {
    * succeeded. Between reads the bus keeps them current, so a cache judging
    * the same hot key on every read does not pay a round trip each time.
    */
-  private async loadTimes(tags: readonly string[], keys: readonly string[]): Promise<void> {
-    const wanted: Array<[string, Array<[string, Map<string, number>, string]>]> = [
-      ...tags.map((tag): [string, Array<[string, Map<string, number>, string]>] => [
+  private async loadTimes(
+    tags: readonly string[],
+    keys: readonly string[],
+  ): Promise<Map<Map<string, number>, Map<string, number>>> {
+    const wanted: Array<[string, TimeReads]> = [
+      ...tags.map((tag): [string, TimeReads] => [
         `t:${tag}`,
         [
           [this.tagTimeKey(tag, 'deleted'), this.tagDeleted, tag],
           [this.tagTimeKey(tag, 'expired'), this.tagExpired, tag],
         ],
       ]),
-      ...keys.map((key): [string, Array<[string, Map<string, number>, string]>] => [
-        `k:${key}`,
-        [[this.keyTimeKey(key), this.keyExpired, key]],
-      ]),
+      ...keys.map((key): [string, TimeReads] => [`k:${key}`, [[this.keyTimeKey(key), this.keyExpired, key]]]),
     ];
     const now = Date.now();
+    const read = new Map<Map<string, number>, Map<string, number>>();
     await Promise.all(
       wanted
         .filter(
           ([id]) =>
             this.tagCacheMs === 0 || now - (this.loadedAt.get(id) ?? Number.NEGATIVE_INFINITY) >= this.tagCacheMs,
         )
-        .map(([id, reads]) => {
+        .map(async ([id, reads]) => {
           let loading = this.loading.get(id);
           if (!loading) {
-            loading = this.readTimes(reads)
-              .then(() => remember(this.loadedAt, id, Date.now()))
-              .finally(() => this.loading.delete(id));
+            loading = this.readTimes(reads).then((values) => {
+              remember(this.loadedAt, id, Date.now());
+              return values;
+            });
+            const settled = loading.finally(() => this.loading.delete(id));
+            settled.catch(() => {});
             this.loading.set(id, loading);
           }
-          return loading;
+          const values = await loading;
+          reads.forEach(([, map, item], i) => {
+            const value = values[i];
+            if (value === undefined) return;
+            let times = read.get(map);
+            if (!times) read.set(map, (times = new Map()));
+            times.set(item, value);
+          });
         }),
     );
+    return read;
   }
 
-  private async readTimes(wanted: Array<[string, Map<string, number>, string]>): Promise<void> {
+  /** Reads marker times and remembers them; resolves each (undefined where none is set). */
+  private async readTimes(wanted: TimeReads): Promise<(number | undefined)[]> {
     const values = await this.redis.getMany(wanted.map(([k]) => k));
-    wanted.forEach(([, map, item], i) => {
+    return wanted.map(([, map, item], i) => {
       const value = values[i];
-      if (value) remember(map, item, Number(value.toString()));
+      if (!value) return undefined;
+      const at = Number(value.toString());
+      remember(map, item, at);
+      return at;
     });
   }
 }
+
+/** Marker reads of one tag or key: the Redis key, the map it is cached in, the tag or key. */
+type TimeReads = Array<[string, Map<string, number>, string]>;
 
 /** Most tags and keys whose times are cached in process; the oldest are forgotten first. */
 const MAX_CACHED = 100_000;
