@@ -8,9 +8,9 @@ import { channel } from 'node:diagnostics_channel';
 
 /** Channel names published by the cache. */
 export const PatternsChannels = Object.freeze({
-  /** `{ namespace, key, tier: 'memory' | 'redis' }`: a fresh value was served. */
+  /** `{ namespace, key, tier: 'memory' | 'redis' }`: a fresh value was served. One event per tier a lookup consulted. */
   hit: 'stratacache:patterns:hit',
-  /** `{ namespace, key, tier: 'memory' | 'redis' }`: the tier had no usable value. */
+  /** `{ namespace, key, tier: 'memory' | 'redis' }`: the tier had no fresh value (missing, stale, a tombstone). */
   miss: 'stratacache:patterns:miss',
   /** `{ namespace, key, reason: 'factory-error' | 'factory-timeout' | 'redis-error' | 'backoff' }`: a stale value was served. */
   stale: 'stratacache:patterns:stale',
@@ -18,14 +18,16 @@ export const PatternsChannels = Object.freeze({
   set: 'stratacache:patterns:set',
   /** `{ namespace, keys }`: keys were deleted. */
   delete: 'stratacache:patterns:delete',
-  /** `{ namespace, key, durationMs, ok }`: a factory call ended. */
+  /** `{ namespace, key, durationMs, ok }`: a factory call ended (`ok: false`: it threw or failed). */
   factory: 'stratacache:patterns:factory',
   /** `{ namespace, key, kind: 'soft' | 'hard' }`: a factory ran past a timeout. */
   timeout: 'stratacache:patterns:timeout',
   /** `{ namespace, key, ok }`: a refresh-ahead (background) load ended. */
   refresh: 'stratacache:patterns:refresh',
-  /** `{ namespace, key, reason }`: a write-back was refused (invalidated while loading, or an older version). */
+  /** `{ namespace, key, reason: 'invalidated' | 'older-version' | 'too-old' }`: a write-back was refused. */
   refused: 'stratacache:patterns:refused',
+  /** `{ namespace, reason: 'evict', count }`: the memory tier evicted entries to stay in its bounds (namespace: the root cache). */
+  evict: 'stratacache:patterns:evict',
   /** `{ namespace, operation, key, error }`: an operation failed (and was handled as the caller asked). */
   error: 'stratacache:patterns:error',
   /** `{ namespace, depth, flushed, failed }`: the write-behind journal after a flush. */
@@ -65,6 +67,8 @@ export interface CacheStats {
   refreshes: number;
   refused: number;
   errors: number;
+  /** Memory-tier entries evicted by its bounds (counted on the root cache). */
+  evictions: number;
 }
 
 /** A zeroed {@link CacheStats}. */
@@ -83,5 +87,6 @@ export function emptyStats(): CacheStats {
     refreshes: 0,
     refused: 0,
     errors: 0,
+    evictions: 0,
   };
 }

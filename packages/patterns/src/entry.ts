@@ -7,20 +7,18 @@
  * |---|---|---|
  * | 0 | 1 | magic `0xC5` |
  * | 1 | 1 | kind: 1 value, 2 tombstone (a delete a late writer must not undo), 3 cached error |
- * | 2 | 1 | flags: bit 0 the value is `undefined` (no payload) |
+ * | 2 | 1 | flags: bit 0 the value is `undefined` (no payload); bit 1 expired by `expire()` (loads that began before the expiry may not write back) |
  * | 3 | 1 | number of tags (at most 255) |
- * | 4 | 8 | written at, ms since the epoch (float64 LE) |
- * | 12 | 8 | logical expiry, ms (float64 LE; +Infinity for none); the Redis TTL adds the grace period |
+ * | 4 | 8 | as of: when the data was known current (a set's time, a load's start, a delete's time), ms on the Redis clock (float64 LE) |
+ * | 12 | 8 | logical expiry, ms on the Redis clock (float64 LE; +Infinity for none); the Redis TTL adds the grace period |
  * | 20 | 8 | version (float64 LE; 0 when unversioned) |
  * | 28 | ... | each tag: uint16 LE byte length, UTF-8 bytes |
- * | ... | ... | payload: the serializer's envelope (a tombstone holds 8 random bytes instead) |
+ * | ... | ... | payload: the serializer's envelope (a tombstone has none) |
  *
  * A fixed binary header (rather than JSON metadata) keeps a Redis hit to one
  * GET and three `readDoubleLE`, and lets Lua scripts read and patch the
  * expiry and version in place with `struct`.
  */
-import { randomBytes } from 'node:crypto';
-
 /** First byte of every entry. */
 export const ENTRY_MAGIC = 0xc5;
 /** Size of the fixed header. */
@@ -33,8 +31,11 @@ export const EntryKind = Object.freeze({ value: 1, tombstone: 2, error: 3 } as c
 export interface RawEntry {
   kind: number;
   isUndefined: boolean;
+  /** As of (header bytes 4-12): see the table above. */
   writtenAt: number;
   expiresAt: number;
+  /** Flagged by `expire()`. */
+  expiredByCall: boolean;
   version: number;
   tags: string[];
   /** The serializer envelope (a view into the Redis buffer). */
@@ -74,10 +75,12 @@ export function encodeEntry(
   return buf;
 }
 
-/** A tombstone written by `delete`: reads as a miss, and refuses writers that started before it. */
-export function encodeTombstone(at: number, ttlOfRace: number): Buffer {
-  return encodeEntry(EntryKind.tombstone, randomBytes(8), at, at + ttlOfRace, 0, NO_TAGS);
+/** A tombstone written by `delete` as of `at`: reads as a miss, and refuses loads that began before it. */
+export function encodeTombstone(at: number, lifetimeMs: number): Buffer {
+  return encodeEntry(EntryKind.tombstone, EMPTY, at, at + lifetimeMs, 0, NO_TAGS);
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** Parses an entry; `null` for bytes that are not an entry (another writer's key, a corrupt value). */
 export function decodeEntry(buf: Buffer): RawEntry | null {
@@ -98,6 +101,7 @@ export function decodeEntry(buf: Buffer): RawEntry | null {
   return {
     kind: buf[1] as number,
     isUndefined: ((buf[2] as number) & 1) === 1,
+    expiredByCall: ((buf[2] as number) & 2) === 2,
     writtenAt: buf.readDoubleLE(4),
     expiresAt: buf.readDoubleLE(12),
     version: buf.readDoubleLE(20),

@@ -3,8 +3,9 @@
  * across instances, with getOrSet and every caching pattern around it.
  */
 
-export type { ManyResult, SetManyItem, SetOptions, WriteResult } from './cache.js';
-export { Cache, createCache } from './cache.js';
+export type { ManyResult, SetManyItem, SetOptions, WriteResult } from './cache/cache.js';
+export { Cache } from './cache/cache.js';
+export { createCache } from './cache/create-cache.js';
 export type { CacheStats, PatternsEvent } from './diagnostics.js';
 export { PatternsChannels } from './diagnostics.js';
 export { CachedFactoryError, FactoryFailedError, FactoryTimeoutError } from './errors.js';

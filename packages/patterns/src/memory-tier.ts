@@ -9,11 +9,12 @@
  */
 import { LRUCache } from 'lru-cache';
 
-/** One entry in memory. Times are ms since the epoch. */
+/** One entry in memory. Times are ms since the epoch on the cache's clock (the Redis server's, estimated). */
 export interface MemoryEntry {
   value: unknown;
   /** 1 value, 3 cached error (value is `{ name, message }`). */
   kind: number;
+  /** As of: when the value was known current (see entry.ts). */
   writtenAt: number;
   /** Logical expiry: fresh before it. */
   expiresAt: number;
@@ -34,13 +35,27 @@ export interface MemoryEntry {
 /** The shared LRU. */
 export class MemoryTier {
   readonly lru: LRUCache<string, MemoryEntry>;
+  private evicted: (() => void) | undefined;
 
   constructor(maxEntries: number, maxBytes: number | undefined) {
+    const dispose = (_value: MemoryEntry, _key: string, reason: LRUCache.DisposeReason) => {
+      if (reason === 'evict') this.evicted?.();
+    };
     this.lru = new LRUCache<string, MemoryEntry>(
       maxBytes === undefined
-        ? { max: maxEntries }
-        : { max: maxEntries, maxSize: maxBytes, sizeCalculation: (entry) => Math.max(1, entry.size) },
+        ? { max: maxEntries, dispose }
+        : { max: maxEntries, maxSize: maxBytes, sizeCalculation: (entry) => Math.max(1, entry.size), dispose },
     );
+  }
+
+  /** Calls `listener` for each entry evicted to stay within the bounds (one listener). */
+  onEvict(listener: () => void): void {
+    this.evicted = listener;
+  }
+
+  /** True once an eviction listener is set. */
+  get hasEvictionListener(): boolean {
+    return this.evicted !== undefined;
   }
 
   get(key: string): MemoryEntry | undefined {

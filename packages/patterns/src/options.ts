@@ -97,7 +97,7 @@ export interface CacheOptions<T = unknown> {
   redisTier?: boolean;
   /** Keeps memory tiers of every instance coherent; without it only this process's memory is updated. */
   bus?: InvalidationBus;
-  /** How tags are kept: `'eager'` (tag sets; not on Cluster) or `'lazy'` (invalidation times). @default 'eager' standalone, 'lazy' on Cluster */
+  /** How tags are kept: `'eager'` (tag sets; not on Cluster) or `'lazy'` (invalidation times only). @default 'eager' standalone, 'lazy' on Cluster */
   tags?: 'eager' | 'lazy';
   /** A distributed lock (`@stratacache/coordination`'s `createLocks`) for one factory call per key across processes. */
   lock?: DistributedLock;
@@ -106,10 +106,14 @@ export interface CacheOptions<T = unknown> {
   /** Defaults of every entry. */
   defaults?: EntryOptions;
   /**
-   * How long a delete's tombstone stays, refusing write-backs of loads that
-   * started before it (the stale-set race). Longer than your slowest factory. @default '1m'
+   * How long a delete's tombstone stays in Redis (at least `'1s'`). A load
+   * that began longer ago than this may not write its result onto an empty
+   * key (a delete since then could no longer be seen): it is returned to its
+   * caller but not cached (`refused`, reason `too-old`). Keep it above your
+   * slowest factory; it is never a window in which stale values get through.
+   * @default '1m'
    */
-  raceWindow?: Duration;
+  tombstoneTtl?: Duration;
 }
 
 /** Entry options with every default applied, in ms. */

@@ -4,7 +4,7 @@
  * `when` predicate for conditional caching: a result is returned either way,
  * but cached only when the predicate holds.
  */
-import type { Cache } from './cache.js';
+import type { Cache } from './cache/cache.js';
 import type { EntryOptions } from './options.js';
 
 /** Options of {@link wrap} and {@link cached}. */

@@ -43,11 +43,13 @@ describe('stampede protection', () => {
     const slow = cache<string>({ redis: r1, lock: createLocks(r1), memory: false });
     const impatient = cache<string>({ redis: r2, lock: createLocks(r2), memory: false, defaults: { lockWait: 50 } });
     const gate = deferred();
+    const holding = deferred();
     const first = slow.getOrSet('k', async () => {
+      holding.resolve(); // the slow instance holds the lock once its factory runs
       await gate.promise;
       return 'slow';
     });
-    await sleep(30);
+    await holding.promise;
     await expect(impatient.getOrSet('k', () => 'own')).resolves.toBe('own');
     gate.resolve();
     await expect(first).resolves.toBe('slow');

@@ -1,0 +1,110 @@
+/**
+ * `createCache`: resolves the cache's options once (every bad value is a
+ * `ConfigError` naming the option) and builds the root namespace.
+ */
+import { ConfigError, toMs } from '@stratacache/core-client';
+import { json } from '@stratacache/serializers';
+import { MemoryTier } from '../memory-tier.js';
+import { type CacheOptions, resolveEntryOptions } from '../options.js';
+import { Cache } from './cache.js';
+import { Coherence } from './coherence.js';
+import { type CacheContext, LOCAL_CLOCK } from './state.js';
+
+const NAMESPACE = /^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64})*$/;
+
+/**
+ * Creates a cache. With `redis` it has two tiers; with `bus`, every
+ * instance's memory tier hears about every write and delete.
+ *
+ * @example
+ * ```ts
+ * const cache = createCache<User>({ redis, bus, defaults: { ttl: '10m', grace: '1h' } });
+ * const user = await cache.getOrSet(`user:${id}`, () => db.findUser(id));
+ * ```
+ */
+export function createCache<T = unknown>(options: CacheOptions<T> = {}): Cache<T> {
+  const { ctx, namespace, defaults } = resolveCacheOptions(options);
+  const cache = new Cache<T>(ctx, namespace, defaults);
+  // Take the first clock sample now, so the first write does not wait for it.
+  ctx.redis?.clock.ready().catch(() => {});
+  return cache;
+}
+
+/** Checks every option of `createCache` and builds the shared context. */
+export function resolveCacheOptions<T>(options: CacheOptions<T>) {
+  if (typeof options !== 'object' || options === null) throw new ConfigError('createCache takes an options object');
+  const memoryOptions = options.memory === false ? undefined : (options.memory ?? {});
+  if (memoryOptions !== undefined && typeof memoryOptions !== 'object')
+    throw new ConfigError(`memory must be an object or false; got ${JSON.stringify(options.memory)}`, {
+      context: { option: 'memory' },
+    });
+  const maxEntries = memoryOptions?.maxEntries ?? 10_000;
+  if (memoryOptions && !(Number.isInteger(maxEntries) && maxEntries > 0))
+    fail('memory.maxEntries', 'a positive integer', maxEntries);
+  const maxBytes = memoryOptions?.maxBytes;
+  if (maxBytes !== undefined && !(Number.isInteger(maxBytes) && maxBytes > 0))
+    fail('memory.maxBytes', 'a positive integer', maxBytes);
+  if (memoryOptions?.clone !== undefined && typeof memoryOptions.clone !== 'boolean')
+    fail('memory.clone', 'a boolean', memoryOptions.clone);
+  if (options.redisTier !== undefined && typeof options.redisTier !== 'boolean')
+    fail('redisTier', 'a boolean', options.redisTier);
+  if (options.redis !== undefined && typeof options.redis?.run !== 'function')
+    throw new ConfigError('redis must be a client from createRedis() (@stratacache/core-client)', {
+      context: { option: 'redis' },
+    });
+  const redis = options.redisTier === false ? undefined : options.redis;
+  if (!redis && !memoryOptions)
+    throw new ConfigError('A cache needs at least one tier: pass redis, or keep the memory tier');
+  if (options.serializer !== undefined && typeof options.serializer?.encode !== 'function')
+    throw new ConfigError('serializer must be a Serializer from @stratacache/serializers', {
+      context: { option: 'serializer' },
+    });
+  if (options.bus !== undefined && typeof options.bus?.publish !== 'function')
+    throw new ConfigError('bus must be an InvalidationBus from @stratacache/invalidation', {
+      context: { option: 'bus' },
+    });
+  if (options.lock !== undefined && typeof options.lock?.acquire !== 'function')
+    throw new ConfigError('lock must implement DistributedLock (acquire(name, { ttlMs, waitMs }))', {
+      context: { option: 'lock' },
+    });
+  if (options.loader !== undefined && typeof options.loader !== 'function')
+    fail('loader', 'a function', options.loader);
+  if (options.tags !== undefined && options.tags !== 'eager' && options.tags !== 'lazy')
+    fail('tags', "'eager' or 'lazy'", options.tags);
+  const namespace = options.namespace ?? 'cache';
+  if (typeof namespace !== 'string' || !NAMESPACE.test(namespace))
+    throw new ConfigError(
+      `namespace must be dot-separated names of letters, digits, _ or -; got ${JSON.stringify(namespace)}`,
+      { context: { option: 'namespace' } },
+    );
+  const tombstoneMs = toMs(options.tombstoneTtl ?? '1m', 'tombstoneTtl');
+  if (!(tombstoneMs >= 1000)) fail('tombstoneTtl', "at least '1s'", options.tombstoneTtl);
+  const cluster = redis?.mode === 'cluster';
+  const ctx: CacheContext = {
+    redis,
+    memory: memoryOptions ? new MemoryTier(maxEntries, maxBytes) : undefined,
+    memoryTtlMs: memoryOptions?.ttl === undefined ? 0 : positive(toMs(memoryOptions.ttl, 'memory.ttl'), 'memory.ttl'),
+    clone: memoryOptions?.clone ?? false,
+    serializer: options.serializer ?? json(),
+    bus: options.bus,
+    lock: options.lock,
+    tags: options.tags ?? (cluster ? 'lazy' : undefined),
+    tombstoneMs,
+    loader: options.loader,
+    cluster,
+    clock: redis ? redis.clock : LOCAL_CLOCK,
+    coherence: new Coherence(),
+  };
+  return { ctx, namespace, defaults: resolveEntryOptions(options.defaults) };
+}
+
+function fail(option: string, expected: string, got: unknown): never {
+  throw new ConfigError(`${option} must be ${expected}; got ${String(typeof got === 'string' ? `'${got}'` : got)}`, {
+    context: { option },
+  });
+}
+
+function positive(ms: number, option: string): number {
+  if (!(ms > 0)) fail(option, 'greater than 0', ms);
+  return ms;
+}

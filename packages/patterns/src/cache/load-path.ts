@@ -1,0 +1,328 @@
+/**
+ * The load path of `getOrSet`: single-flight per key in this process, the
+ * Redis read, the stampede lock across processes (while another process
+ * holds it, poll Redis for its result), the factory under soft and hard
+ * timeouts, grace / fail-safe with backoff, refresh-ahead, and the guarded
+ * write-back of the result.
+ *
+ * Redis down: the first failing read decides it; the load then runs the
+ * factory (or serves stale) without sending Redis another command, so a
+ * verb costs at most one command timeout.
+ */
+import type { LockHandle } from '@stratacache/core-client';
+import { EntryKind } from '../entry.js';
+import { FactoryTimeoutError } from '../errors.js';
+import { type Factory, FactoryCall, waitWithTimeouts } from '../factory.js';
+import type { MemoryEntry } from '../memory-tier.js';
+import type { ResolvedEntryOptions } from '../options.js';
+import { type Found, isOutage, readRedis, served } from './read-path.js';
+import { type Flight, handOut, type NamespaceState } from './state.js';
+import { type LoadStamp, store } from './write-path.js';
+
+const noop = () => {};
+
+/** Single-flight: one load per key in this process; joiners share its result. */
+export function load<V>(
+  ns: NamespaceState,
+  key: string,
+  rk: string,
+  factory: Factory<V>,
+  opts: ResolvedEntryOptions,
+  force: boolean,
+): Promise<V> {
+  const flight = ns.inflight.get(rk);
+  if (flight) return flight.result as Promise<V>;
+  let endFlight!: () => void;
+  const until = new Promise<void>((resolve) => {
+    endFlight = resolve;
+  });
+  const result = runLoad(ns, key, rk, factory, opts, force, endFlight);
+  const entry: Flight = { result };
+  ns.inflight.set(rk, entry);
+  // The flight ends when the factory ends, even if callers were answered earlier (soft timeout).
+  void until.then(() => {
+    if (ns.inflight.get(rk) === entry) ns.inflight.delete(rk);
+    entry.afterwards?.();
+  });
+  result.then(noop, noop);
+  return result;
+}
+
+/** Starts one background load when a hit finds less than `refreshAhead` of the TTL left. */
+export function refreshIfDue<V>(
+  ns: NamespaceState,
+  key: string,
+  rk: string,
+  factory: Factory<V>,
+  opts: ResolvedEntryOptions,
+  entry: MemoryEntry,
+): void {
+  if (opts.refreshAhead <= 0 || entry.expiresAt - ns.ctx.clock.now() >= entry.ttlMs * opts.refreshAhead) return;
+  const start = () => {
+    if (ns.inflight.has(rk)) return;
+    ns.telemetry.refreshStarted();
+    load(ns, key, rk, factory, opts, true).then(
+      () => ns.telemetry.refreshEnded(key, true),
+      (error) => {
+        ns.telemetry.failed('refresh', key, error);
+        ns.telemetry.refreshEnded(key, false);
+      },
+    );
+  };
+  // A hit found by a load (a Redis hit inside getOrSet's flight): refresh once that flight has ended.
+  const flight = ns.inflight.get(rk);
+  if (flight) flight.afterwards = start;
+  else queueMicrotask(start);
+}
+
+/** What the read step found: a value to return, or what the factory works with. */
+type Prepared =
+  | { done: true; value: Promise<unknown> }
+  | { done: false; stale: MemoryEntry | undefined; redisUp: boolean; seen: Buffer | null };
+
+/** The body of one load (the flight). */
+async function runLoad<V>(
+  ns: NamespaceState,
+  key: string,
+  rk: string,
+  factory: Factory<V>,
+  opts: ResolvedEntryOptions,
+  force: boolean,
+  endFlight: () => void,
+): Promise<V> {
+  let background = false;
+  const lock: { handle: LockHandle | null | undefined } = { handle: null };
+  try {
+    const prepared = await prepare(ns, key, rk, factory, opts, force, lock);
+    if (prepared.done) return (await prepared.value) as V;
+    const { stale, seen } = prepared;
+    let { redisUp } = prepared;
+    const staleValue = stale && stale.kind === EntryKind.value ? stale : undefined;
+    const call = new FactoryCall<V>(key, staleValue?.value as V | undefined);
+    const clock = ns.ctx.clock;
+    if (redisUp && !clock.synced)
+      redisUp = await clock.ready().then(
+        () => true,
+        () => false,
+      );
+    // When the source read begins, on the Redis clock, and what the key held: the write-back is refused if
+    // the key changed or an invalidation marker is as recent.
+    const stamp: LoadStamp | undefined = redisUp ? { started: clock.lower(), seen } : undefined;
+    ns.telemetry.factoryStarted();
+    const t0 = performance.now();
+    const running = (async () => factory(call))();
+    const waited = await waitWithTimeouts(running, staleValue ? opts.softMs : 0, opts.hardMs);
+    const finish = (ok: boolean) => ns.telemetry.factoryEnded(key, performance.now() - t0, ok);
+    if (waited.kind === 'value') {
+      finish(true);
+      await writeBack(ns, key, rk, waited.value, call, opts, stamp);
+      return waited.value;
+    }
+    if (waited.kind === 'error') {
+      finish(false);
+      return await onFactoryError(ns, key, rk, waited.error, opts, staleValue, stamp);
+    }
+    // Past a timeout: the factory keeps running and its result is still written (guarded) when it ends.
+    ns.telemetry.timeout(key, waited.kind);
+    if (waited.kind === 'hard') call.controller.abort(new FactoryTimeoutError(`Factory of '${key}' timed out`));
+    background = true;
+    const lockHeld = lock.handle;
+    lock.handle = null;
+    void running
+      .then(
+        async (value) => {
+          finish(true);
+          await writeBack(ns, key, rk, value, call, opts, stamp);
+        },
+        (error) => {
+          finish(false);
+          ns.telemetry.failed('factory', key, error);
+        },
+      )
+      .catch(noop) // a failed background write-back was counted and published by the write path
+      .finally(() => {
+        void lockHeld?.release().catch(noop);
+        endFlight();
+      });
+    if (staleValue) {
+      ns.telemetry.stale(key, 'factory-timeout');
+      return handOut(ns, staleValue.value) as V;
+    }
+    throw new FactoryTimeoutError(`Factory of '${key}' ran past its hard timeout of ${opts.hardMs} ms`, {
+      context: { key, timeoutMs: opts.hardMs },
+    });
+  } finally {
+    if (lock.handle) void lock.handle.release().catch(noop);
+    if (!background) endFlight();
+  }
+}
+
+/**
+ * Before the factory: a stale value in backoff, the Redis read (counted as
+ * the lookup), and with a lock the wait for another process's result.
+ */
+async function prepare<V>(
+  ns: NamespaceState,
+  key: string,
+  rk: string,
+  factory: Factory<V>,
+  opts: ResolvedEntryOptions,
+  force: boolean,
+  lock: { handle: LockHandle | null | undefined },
+): Promise<Prepared> {
+  const { memory, redis, clock } = ns.ctx;
+  const now = clock.now();
+  if (memory && !force) ns.telemetry.miss(key, 'memory');
+  let stale = memory?.peek(rk);
+  if (stale && stale.staleUntil <= now) stale = undefined;
+  // A recent failure already served this stale value: keep serving it until the backoff ends
+  // (a newer write anywhere would have removed it from memory through the bus).
+  if (!force && stale && stale.kind === EntryKind.value && stale.retryAt !== undefined && stale.retryAt > now) {
+    ns.telemetry.stale(key, 'backoff');
+    return { done: true, value: Promise.resolve(handOut(ns, stale.value)) };
+  }
+  if (!redis) {
+    if (!force && stale && stale.checkAt > now) return { done: true, value: served(ns, stale) };
+    return { done: false, stale, redisUp: false, seen: null };
+  }
+  const found = await readRedis(ns, key, rk, opts, !force);
+  if (found.state === 'fresh' && !force) return freshHit(ns, key, rk, factory, opts, found);
+  if (found.state === 'error') {
+    ns.telemetry.failed('get', key, found.error);
+    if (opts.throwErrors || !isOutage(found.error)) throw found.error;
+    return { done: false, stale, redisUp: false, seen: null };
+  }
+  if (found.entry) stale = found.entry;
+  let seen = found.seen ?? null;
+  if (!ns.ctx.lock || force) return { done: false, stale, redisUp: true, seen };
+  // Try the lock once; while another process holds it, poll Redis for its result (a GET every few ms is
+  // far cheaper than waiting for lock hand-offs), retrying the lock in case its holder died.
+  lock.handle = await acquire(ns, key, opts);
+  const deadline = performance.now() + opts.lockWaitMs;
+  let delay = 2;
+  // undefined: the lock service failed, and a failing lock must not delay loads.
+  while (lock.handle === null) {
+    // Whoever holds the lock may have loaded the value meanwhile: read it rather than load again.
+    const again = await readRedis(ns, key, rk, opts, false);
+    if (again.state === 'fresh') return { done: true, value: served(ns, again.entry as MemoryEntry) };
+    if (again.entry) stale = again.entry;
+    if (again.state === 'error') return { done: false, stale, redisUp: false, seen: null };
+    seen = again.seen ?? null;
+    if (performance.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 1.5, 50);
+    lock.handle = await acquire(ns, key, opts);
+  }
+  if (lock.handle) {
+    // We hold the lock now; the previous holder may have written just before releasing it.
+    const again = await readRedis(ns, key, rk, opts, false);
+    if (again.state === 'fresh') return { done: true, value: served(ns, again.entry as MemoryEntry) };
+    if (again.entry) stale = again.entry;
+    if (again.state === 'error') return { done: false, stale, redisUp: false, seen: null };
+    seen = again.seen ?? null;
+  }
+  return { done: false, stale, redisUp: true, seen };
+}
+
+function freshHit<V>(
+  ns: NamespaceState,
+  key: string,
+  rk: string,
+  factory: Factory<V>,
+  opts: ResolvedEntryOptions,
+  found: Found,
+): Prepared {
+  const entry = found.entry as MemoryEntry;
+  refreshIfDue(ns, key, rk, factory, opts, entry);
+  return { done: true, value: served(ns, entry) };
+}
+
+/** The stampede lock: a handle, `null` when another holds it, `undefined` when the lock service failed. */
+async function acquire(
+  ns: NamespaceState,
+  key: string,
+  opts: ResolvedEntryOptions,
+): Promise<LockHandle | null | undefined> {
+  const lock = ns.ctx.lock;
+  if (!lock) return undefined;
+  try {
+    return await lock.acquire(`patterns:${ns.name}:${key}`, {
+      ttlMs: Math.max(opts.lockTtlMs, opts.hardMs),
+      waitMs: 0,
+    });
+  } catch (error) {
+    // A failing lock service must not stop loads: we load without it.
+    ns.telemetry.failed('lock', key, error);
+    return undefined;
+  }
+}
+
+/** A factory failed: cache the error if asked, serve stale within grace, else throw it. */
+async function onFactoryError<V>(
+  ns: NamespaceState,
+  key: string,
+  rk: string,
+  error: unknown,
+  opts: ResolvedEntryOptions,
+  staleValue: MemoryEntry | undefined,
+  stamp: LoadStamp | undefined,
+): Promise<V> {
+  if (opts.cacheErrorsMs > 0) {
+    const e = error as Error;
+    await store(ns, {
+      key,
+      rk,
+      value: { name: e?.name, message: e?.message },
+      kind: EntryKind.error,
+      ttlMs: opts.cacheErrorsMs,
+      tags: [],
+      version: 0,
+      opts,
+      ...(stamp ? { load: stamp } : { skipRedis: true }),
+    }).catch(noop);
+  }
+  if (staleValue) {
+    staleValue.retryAt = ns.ctx.clock.now() + opts.backoffMs;
+    const memory = ns.ctx.memory;
+    if (memory && !memory.peek(rk)) memory.set(rk, staleValue);
+    ns.telemetry.stale(key, 'factory-error');
+    return handOut(ns, staleValue.value) as V;
+  }
+  throw error;
+}
+
+/**
+ * Writes a factory's result as its context decided, guarded against the
+ * stale-set race. With Redis down (the read failed) only memory takes it.
+ */
+async function writeBack<V>(
+  ns: NamespaceState,
+  key: string,
+  rk: string,
+  value: V,
+  call: FactoryCall<V>,
+  opts: ResolvedEntryOptions,
+  stamp: LoadStamp | undefined,
+): Promise<void> {
+  if (call.skipped) return;
+  let ttlMs = call.ttlMs ?? opts.ttlMs;
+  if (value === undefined) {
+    if (opts.cacheUndefinedMs === 0) return;
+    if (opts.cacheUndefinedMs > 0) ttlMs = opts.cacheUndefinedMs;
+  }
+  const request = {
+    key,
+    rk,
+    value,
+    kind: EntryKind.value,
+    ttlMs,
+    tags: call.tags ?? opts.tags,
+    version: call.version,
+    opts,
+    // Without a stamp Redis failed for this verb (or there is no Redis tier): memory only.
+    ...(stamp ? { load: stamp } : { skipRedis: true }),
+  };
+  // The caller gets the loaded value even if caching it failed in an outage (counted and published by the
+  // write path); a value that cannot be encoded, a Redis refusal, or `throwErrors` reach the caller.
+  await store(ns, request);
+}

@@ -1,0 +1,281 @@
+/**
+ * The read path: the memory tier, then one GET, judged (fresh, stale within
+ * grace, a miss, or an error), and the memory tier filled from what Redis
+ * returned. A Redis hit is one GET and a synchronous judgement unless the
+ * entry has tags to check against their invalidation times.
+ *
+ * Times are on the cache's clock (the Redis server's, estimated locally), so
+ * instances with skewed local clocks agree on what is fresh.
+ */
+import { encodeKeyPart, KeyError, StratacacheError, type StrataRedis } from '@stratacache/core-client';
+import { decodeEntry, EntryKind, type RawEntry } from '../entry.js';
+import { CachedFactoryError } from '../errors.js';
+import type { MemoryEntry } from '../memory-tier.js';
+import type { ResolvedEntryOptions } from '../options.js';
+import { handOut, type NamespaceState } from './state.js';
+
+/** A value read from Redis (or not). */
+export interface Found {
+  state: 'fresh' | 'stale' | 'miss' | 'error';
+  /** The entry (fresh, or stale within grace). */
+  entry?: MemoryEntry;
+  /**
+   * The header (first 28 bytes) of what Redis held, `null` for nothing:
+   * a load passes it to its write-back, which is refused if the key changed since.
+   */
+  seen?: Buffer | null;
+  error?: unknown;
+}
+
+const NEEDS_ENCODING = /[%:{}]/;
+/** A lone surrogate: two such ids would be one Redis key once encoded as UTF-8. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** An empty key. */
+export const MISS: Found = Object.freeze({ state: 'miss', seen: null }) as Found;
+
+/** The Redis key of `key`, also the memory tier's key. Throws `KeyError` for a key Redis cannot hold distinctly. */
+export function redisKey(ns: NamespaceState, key: string): string {
+  if (typeof key !== 'string' || key.length === 0)
+    throw new KeyError(`A cache key must be a non-empty string; got ${JSON.stringify(key)}`);
+  if (LONE_SURROGATE.test(key))
+    throw new KeyError(
+      `A cache key must be well-formed UTF-16 (it holds a lone surrogate, which UTF-8 cannot keep apart from others); got ${JSON.stringify(key)}`,
+    );
+  const rk = ns.head + (NEEDS_ENCODING.test(key) ? encodeKeyPart(key) : key);
+  if (rk.length * 3 > ns.maxKeyLength && Buffer.byteLength(rk) > ns.maxKeyLength)
+    throw new KeyError(`Key of ${Buffer.byteLength(rk)} bytes is over maxKeyLength (${ns.maxKeyLength})`, {
+      context: { length: Buffer.byteLength(rk) },
+    });
+  return rk;
+}
+
+/** The memory entry of `rk` when it is fresh (no Redis read needed), else undefined. */
+export function memoryFresh(ns: NamespaceState, rk: string): MemoryEntry | undefined {
+  const entry = ns.ctx.memory?.get(rk);
+  return entry !== undefined && entry.checkAt > ns.ctx.clock.now() ? entry : undefined;
+}
+
+/** A memory hit, counted and published; a cached error rejects. */
+export function memoryHit(ns: NamespaceState, key: string, entry: MemoryEntry): Promise<unknown> {
+  ns.telemetry.hit(key, 'memory');
+  return served(ns, entry);
+}
+
+/** What a caller gets from an entry: its value (a copy with `clone`), or the cached error. */
+export function served(ns: NamespaceState, entry: MemoryEntry): Promise<unknown> {
+  if (entry.kind === EntryKind.error) return Promise.reject(cachedError(entry.value));
+  return Promise.resolve(handOut(ns, entry.value));
+}
+
+/** The Redis half of `get`: one promise chain on the hit path (each async layer costs a tick). */
+export function getFromRedis(
+  ns: NamespaceState,
+  key: string,
+  rk: string,
+  opts: ResolvedEntryOptions,
+): Promise<unknown> {
+  if (ns.ctx.memory) ns.telemetry.miss(key, 'memory');
+  if (!ns.ctx.redis) return Promise.resolve(undefined);
+  return readRedis(ns, key, rk, opts, true).then((found) => {
+    if (found.state === 'fresh') {
+      const entry = found.entry as MemoryEntry;
+      if (entry.kind === EntryKind.error) throw cachedError(entry.value);
+      return handOut(ns, entry.value);
+    }
+    if (found.state === 'error') return fallback(ns, key, rk, found.error, opts, 'get');
+    return undefined;
+  });
+}
+
+/**
+ * With Redis failing: a memory entry still fresh by its own expiry is served;
+ * else undefined, or the error with `throwErrors`. A Redis refusal (not an
+ * outage) always reaches the caller.
+ */
+export function fallback(
+  ns: NamespaceState,
+  key: string,
+  rk: string,
+  error: unknown,
+  opts: ResolvedEntryOptions,
+  operation: string,
+): unknown {
+  ns.telemetry.failed(operation, key, error);
+  if (!isOutage(error)) throw error;
+  const entry = ns.ctx.memory?.peek(rk);
+  if (entry && entry.kind === EntryKind.value && entry.expiresAt > ns.ctx.clock.now()) return handOut(ns, entry.value);
+  if (opts.throwErrors) throw error;
+  return undefined;
+}
+
+/**
+ * Redis could not be used (unreachable, timed out, the breaker open, the
+ * client closed): the caching layers degrade. Any other error (Redis
+ * answered with a refusal, a script failed) is a fault the caller must see.
+ */
+export function isOutage(error: unknown): boolean {
+  if (!StratacacheError.isInstance(error)) return false;
+  const code = error.code;
+  return code === 'E_CONNECTION' || code === 'E_TIMEOUT' || code === 'E_CIRCUIT_OPEN' || code === 'E_CLOSED';
+}
+
+/**
+ * One GET, judged. `counted` is false for the re-reads of a load waiting on
+ * another process's lock: they are not lookups, so they are not counted.
+ */
+export function readRedis(
+  ns: NamespaceState,
+  key: string,
+  rk: string,
+  opts: ResolvedEntryOptions,
+  counted: boolean,
+): Promise<Found> {
+  const redis = ns.ctx.redis as StrataRedis;
+  const mark = ns.ctx.coherence.mark();
+  return redis
+    .run('get', (c) => c.getBuffer(rk))
+    .then(
+      (buf) => judge(ns, key, rk, buf, opts, mark, counted),
+      (error: unknown): Found => ({ state: 'error', error }),
+    );
+}
+
+/** Reads `keys`: memory hits first, the rest in one batched Redis read. Counts one lookup per key and tier. */
+export async function lookupMany(
+  ns: NamespaceState,
+  keys: readonly string[],
+  opts: ResolvedEntryOptions,
+): Promise<{ values: unknown[]; found: (Found | undefined)[]; rks: string[] }> {
+  const values: unknown[] = new Array(keys.length).fill(undefined);
+  const found: (Found | undefined)[] = new Array(keys.length).fill(undefined);
+  const { memory, clock, redis } = ns.ctx;
+  const now = clock.now();
+  const rest: number[] = [];
+  const rks = keys.map((key) => redisKey(ns, key));
+  for (let i = 0; i < keys.length; i++) {
+    const rk = rks[i] as string;
+    const entry = memory?.get(rk);
+    if (entry !== undefined && entry.checkAt > now && entry.kind === EntryKind.value) {
+      ns.telemetry.hit(keys[i] as string, 'memory');
+      values[i] = handOut(ns, entry.value);
+    } else {
+      if (memory) ns.telemetry.miss(keys[i] as string, 'memory');
+      rest.push(i);
+      found[i] = entry && entry.staleUntil > now ? { state: 'stale', entry } : MISS;
+    }
+  }
+  if (rest.length === 0 || !redis) return { values, found, rks };
+  const mark = ns.ctx.coherence.mark();
+  let bufs: (Buffer | null)[];
+  try {
+    bufs = await redis.getMany(rest.map((i) => rks[i] as string));
+  } catch (error) {
+    for (const i of rest) {
+      const entry = found[i]?.entry;
+      found[i] = { state: 'error', error, ...(entry ? { entry } : {}) };
+    }
+    return { values, found, rks };
+  }
+  await Promise.all(
+    rest.map(async (i, j) => {
+      const key = keys[i] as string;
+      const f = await judge(ns, key, rks[i] as string, bufs[j] ?? null, opts, mark, true);
+      if (f.state === 'fresh') values[i] = handOut(ns, f.entry?.value);
+      // A stale value found in memory still serves grace when Redis has nothing better.
+      const memoryStale = found[i]?.entry;
+      found[i] = f.state === 'miss' && memoryStale ? { state: 'stale', entry: memoryStale, seen: f.seen ?? null } : f;
+    }),
+  );
+  return { values, found, rks };
+}
+
+/** Turns the bytes of a GET into a judged entry; synchronous unless the entry has tags to check. */
+export function judge(
+  ns: NamespaceState,
+  key: string,
+  rk: string,
+  buf: Buffer | null,
+  opts: ResolvedEntryOptions,
+  mark: number,
+  counted: boolean,
+): Found | Promise<Found> {
+  const raw = buf === null ? null : decodeEntry(buf);
+  if (raw === null || raw.kind === EntryKind.tombstone) return redisMiss(ns, key, counted, buf);
+  if (raw.tags.length > 0 && ns.invalidator) {
+    return ns.invalidator.judge({ key: rk, writtenAt: raw.writtenAt, tags: raw.tags }).then((verdict) => {
+      if (verdict === 'deleted') return redisMiss(ns, key, counted, buf);
+      const expiresAt = verdict === 'stale' ? Math.min(raw.expiresAt, ns.ctx.clock.now()) : raw.expiresAt;
+      return accept(ns, key, rk, buf as Buffer, raw, expiresAt, opts, mark, counted);
+    });
+  }
+  return accept(ns, key, rk, buf as Buffer, raw, raw.expiresAt, opts, mark, counted);
+}
+
+/** Decodes a judged value entry, keeps it in memory, and says whether it is fresh or only stale. */
+function accept(
+  ns: NamespaceState,
+  key: string,
+  rk: string,
+  buf: Buffer,
+  raw: RawEntry,
+  expiresAt: number,
+  opts: ResolvedEntryOptions,
+  mark: number,
+  counted: boolean,
+): Found {
+  const { memory, clock, serializer, coherence } = ns.ctx;
+  const now = clock.now();
+  let value: unknown;
+  try {
+    value = raw.isUndefined ? undefined : serializer.decode(raw.payload);
+  } catch (error) {
+    // A value nobody can decode is a miss: the next write replaces it.
+    ns.telemetry.failed('decode', key, error);
+    return redisMiss(ns, key, counted, buf);
+  }
+  const entry: MemoryEntry = {
+    value,
+    kind: raw.kind,
+    writtenAt: raw.writtenAt,
+    expiresAt,
+    checkAt: checkAtOf(ns, expiresAt, now),
+    staleUntil: expiresAt + opts.graceMs,
+    ttlMs: raw.expiresAt - raw.writtenAt,
+    tags: raw.tags,
+    version: raw.version,
+    size: buf.length,
+  };
+  const fresh = expiresAt > now;
+  // Not when an invalidation of this key came in while the GET was out: Redis may already hold something else.
+  if (memory && entry.staleUntil > now && !coherence.touchedSince(rk, mark)) memory.set(rk, entry);
+  if (!fresh) {
+    if (counted) ns.telemetry.miss(key, 'redis');
+    return { state: 'stale', entry, seen: header(buf) };
+  }
+  if (counted) ns.telemetry.hit(key, 'redis');
+  return { state: 'fresh', entry, seen: header(buf) };
+}
+
+function redisMiss(ns: NamespaceState, key: string, counted: boolean, buf: Buffer | null): Found {
+  if (counted) ns.telemetry.miss(key, 'redis');
+  return buf === null ? MISS : { state: 'miss', seen: header(buf) };
+}
+
+/** The part of a key's bytes a write-back compares: an entry's header (a view, not a copy). */
+function header(buf: Buffer): Buffer {
+  return buf.length > 28 ? buf.subarray(0, 28) : buf;
+}
+
+/** When a memory entry stops being trusted without reading Redis: its expiry, or sooner with `memory.ttl`. */
+export function checkAtOf(ns: NamespaceState, expiresAt: number, now: number): number {
+  const memoryTtl = ns.ctx.memoryTtlMs;
+  return memoryTtl > 0 ? Math.min(expiresAt, now + memoryTtl) : expiresAt;
+}
+
+/** The error a hit on a cached factory failure throws. */
+export function cachedError(value: unknown): CachedFactoryError {
+  const v = (value ?? {}) as { name?: string; message?: string };
+  return new CachedFactoryError(`Cached factory failure: ${v.name ?? 'Error'}: ${v.message ?? ''}`, {
+    context: { name: v.name, message: v.message },
+  });
+}
