@@ -245,7 +245,9 @@ export class Cache<T = unknown> {
         if (opts.throwErrors || !isOutage(error)) throw error;
       }
     }
-    await broadcast(this.ns, 'ek', [rk], false);
+    // Time 0: the entry was patched in place, so no instance may judge entries by this expire's time
+    // (a load that began after it and wrote back is current); memory tiers mark their copies stale now.
+    await broadcast(this.ns, 'ek', [rk], false, 0);
     return changed;
   }
 

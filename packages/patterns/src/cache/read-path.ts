@@ -224,7 +224,8 @@ function accept(
   counted: boolean,
 ): Found {
   const { memory, clock, serializer, coherence } = ns.ctx;
-  const now = clock.now();
+  // The upper bound: an entry another instance expired "now" (its lower bound) is never judged fresh here.
+  const now = clock.upper();
   let value: unknown;
   try {
     value = raw.isUndefined ? undefined : serializer.decode(raw.payload);

@@ -232,9 +232,10 @@ export async function broadcast(
   op: 'dk' | 'ek' | 'dp' | 'dt' | 'et' | 'c',
   items: string[] | null,
   wait: boolean,
+  at?: number,
 ): Promise<void> {
   const bus = ns.ctx.bus;
   if (!bus) return;
-  const sent = bus.publish(op, ns.name, items);
+  const sent = bus.publish(op, ns.name, items, at);
   if (wait) await sent;
 }
