@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { type BatchOptions, getMany, type SetManyEntry, setMany } from './batch.js';
 import { CircuitBreaker } from './breaker.js';
-import { publishDiagnostic } from './diagnostics.js';
+import { listeningTo, publishDiagnostic } from './diagnostics.js';
 import { mapRedisError } from './error-mapping.js';
 import { ConnectionError, type StratacacheError } from './errors.js';
 import { checkHealth, type HealthReport } from './health.js';
@@ -83,9 +83,14 @@ export class StrataRedis extends EventEmitter {
    */
   async run<T>(command: string, fn: (client: RedisConnection) => Promise<T>): Promise<T> {
     const attempt = async (): Promise<T> => {
+      // Timed only while someone listens: no clock reads on the hot path otherwise.
+      const started = listeningTo('command') ? performance.now() : -1;
       try {
-        return await fn(this.client);
+        const result = await fn(this.client);
+        if (started >= 0) this.timed(command, started, true);
+        return result;
       } catch (error) {
+        if (started >= 0) this.timed(command, started, false);
         let mapped = mapRedisError(error, command, this.#password);
         // "Unreachable" hides the real cause when the server refused our credentials.
         if (mapped.code === 'E_CONNECTION' && this.lastConnectionError?.code === 'E_CONFIG') {
@@ -101,6 +106,15 @@ export class StrataRedis extends EventEmitter {
       }
     };
     return this.breaker ? this.breaker.run(attempt) : attempt();
+  }
+
+  private timed(command: string, started: number, ok: boolean): void {
+    publishDiagnostic('command', {
+      client: this.options.connectionName,
+      command,
+      durationMs: performance.now() - started,
+      ok,
+    });
   }
 
   /** Runs a Lua script (EVALSHA, EVAL on NOSCRIPT). */

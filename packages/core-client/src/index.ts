@@ -7,6 +7,8 @@ export type { BatchOptions, SetManyEntry } from './batch.js';
 export { getMany, setMany } from './batch.js';
 export type { BreakerState, BreakerStateChange, CircuitBreakerSettings } from './breaker.js';
 export { CircuitBreaker, isAvailabilityFailure } from './breaker.js';
+export type { ChannelNames, ChannelSet } from './channels.js';
+export { defineChannels } from './channels.js';
 export type { RedisConnection } from './create-redis.js';
 export { createRedis, StrataRedis } from './create-redis.js';
 export { CoreChannels } from './diagnostics.js';
