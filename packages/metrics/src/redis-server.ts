@@ -81,20 +81,26 @@ export function serverReader(
  * returns the reader they share (the in-process alerts read it too).
  */
 export function serverMetrics(r: Registrar, redis: StrataRedis): ScrapeCache<NodeReading[]> {
-  const errors = r.counter('redis_info_errors_total', 'INFO reads that failed, by node and reason (noperm, timeout, error).', [
-    'node',
-    'reason',
-  ]);
-  const reader = serverReader(redis, r.options.scrapeCacheTtlMs, r.options.scrapeTimeoutMs, (node, reason) =>
-    errors.inc(r.labels(errors, { node, reason })),
-  );
+  let reader: ScrapeCache<NodeReading[]> | undefined;
   const read = async () => {
     try {
-      return await reader.read();
+      return (await reader?.read()) ?? [];
     } catch {
       return [];
     }
   };
+  const errors = r.counter(
+    'redis_info_errors_total',
+    'INFO reads that failed, by node and reason (noperm, timeout, error).',
+    ['node', 'reason'],
+    // Collected in registration order: read first, so this scrape's failure is in this scrape.
+    async () => {
+      await read();
+    },
+  );
+  reader = serverReader(redis, r.options.scrapeCacheTtlMs, r.options.scrapeTimeoutMs, (node, reason) =>
+    errors.inc(r.labels(errors, { node, reason })),
+  );
   r.gauge(
     'redis_up',
     'Whether the last INFO read of the node succeeded (1) or not (0).',
