@@ -107,6 +107,8 @@ class AlertState {
 }
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
+/** Drops float noise from a derived default (0.8 + 0.05 is 0.8500000000000001). */
+const tidy = (n: number) => Math.round(n * 1e9) / 1e9;
 
 function fraction(value: unknown, option: string, fallback: number): number {
   const v = value ?? fallback;
@@ -141,12 +143,12 @@ export function createAlerts(options: AlertsOptions): Alerts {
   const intervalMs = toMs(options.interval ?? '15s', 'interval');
   const hit = options.hitRatio === false ? undefined : options.hitRatio ?? {};
   const hitBelow = fraction(hit?.below, 'hitRatio.below', 0.8);
-  const hitClear = fraction(hit?.clearAbove, 'hitRatio.clearAbove', Math.min(1, hitBelow + 0.05));
+  const hitClear = fraction(hit?.clearAbove, 'hitRatio.clearAbove', tidy(Math.min(1, hitBelow + 0.05)));
   const hitWindowMs = toMs(hit?.window ?? '5m', 'hitRatio.window');
   const minLookups = fraction(hit?.minLookups, 'hitRatio.minLookups', 100);
   const mem = options.memory === false ? undefined : options.memory ?? {};
   const memAbove = fraction(mem?.above, 'memory.above', 0.9);
-  const memClear = fraction(mem?.clearBelow, 'memory.clearBelow', memAbove - 0.05);
+  const memClear = fraction(mem?.clearBelow, 'memory.clearBelow', tidy(memAbove - 0.05));
   const ev = options.evictions === false ? undefined : options.evictions ?? {};
   const evAbove = fraction(ev?.above, 'evictions.above', 1000);
   const evClear = fraction(ev?.clearBelow, 'evictions.clearBelow', evAbove / 2);
