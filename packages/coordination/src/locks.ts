@@ -186,7 +186,10 @@ export class Locks implements DistributedLock {
       if (ended) return;
       clearTimeout(watchdog);
       // If no extension lands before validity runs out, the lock must be assumed lost.
-      watchdog = setTimeout(() => lose('expired', 'its validity ran out before an extension succeeded'), lock.remainingMs());
+      watchdog = setTimeout(
+        () => lose('expired', 'its validity ran out before an extension succeeded'),
+        lock.remainingMs(),
+      );
       timer = setTimeout(() => {
         if (ended) return;
         if (extensions >= maxExtensions) {

@@ -56,7 +56,9 @@ describe('coordination diagnostics', () => {
     expect(timeout[0]?.waitMs).toBeGreaterThanOrEqual(100);
     expect(timeout[0]?.aborted).toBe(false);
     expect(on(CoordinationChannels.lockReleased).map((m) => m.held)).toEqual([true, false]);
-    expect(on(CoordinationChannels.lockLost)).toEqual([{ namespace: 'locks-ns', lock: 'report', name, reason: 'not-held' }]);
+    expect(on(CoordinationChannels.lockLost)).toEqual([
+      { namespace: 'locks-ns', lock: 'report', name, reason: 'not-held' },
+    ]);
 
     const resource = `res:{${unique('r')}}`;
     expect(await locks.fencedSet(resource, 'new', 10)).toBe(true);

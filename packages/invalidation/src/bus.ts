@@ -228,7 +228,11 @@ export class InvalidationBus extends EventEmitter {
       // Application events cannot be summarised: the oldest go, and the loss is reported.
       for (const key of events.slice(0, events.length - this.maxRetry)) this.retry.delete(key);
       this.emit('dropped', { count: events.length - this.maxRetry, reason: 'application event retry queue full' });
-      diagnostics.publish('dropped', { channel: this.topic, count: events.length - this.maxRetry, reason: 'queue-full' });
+      diagnostics.publish('dropped', {
+        channel: this.topic,
+        count: events.length - this.maxRetry,
+        reason: 'queue-full',
+      });
     }
     this.retryTimer ??= setTimeout(() => {
       this.retryTimer = undefined;

@@ -17,7 +17,9 @@ function listen(): void {
   }
 }
 const on = (channel: string, topic?: string) =>
-  events.filter((e) => e.channel === channel && (topic === undefined || e.message.channel === topic)).map((e) => e.message);
+  events
+    .filter((e) => e.channel === channel && (topic === undefined || e.message.channel === topic))
+    .map((e) => e.message);
 
 afterEach(() => {
   for (const stop of stops.splice(0)) stop();

@@ -13,7 +13,12 @@ import type { NodeReading } from './redis-server.js';
 import { type MetricsHandle, serverReaderOf } from './register.js';
 
 /** The alerts. */
-export type AlertName = 'cache-hit-ratio-low' | 'redis-memory-high' | 'redis-evictions-high' | 'breaker-open' | 'bus-disconnected';
+export type AlertName =
+  | 'cache-hit-ratio-low'
+  | 'redis-memory-high'
+  | 'redis-evictions-high'
+  | 'breaker-open'
+  | 'bus-disconnected';
 
 /** A change of an alert's state, as `onAlert` and `stratacache:metrics:alert` get it. */
 export interface AlertEvent {
@@ -112,7 +117,8 @@ const tidy = (n: number) => Math.round(n * 1e9) / 1e9;
 
 function fraction(value: unknown, option: string, fallback: number): number {
   const v = value ?? fallback;
-  if (typeof v !== 'number' || !(v >= 0)) throw new ConfigError(`${option} must be a number >= 0; got ${JSON.stringify(value)}`, { context: { option } });
+  if (typeof v !== 'number' || !(v >= 0))
+    throw new ConfigError(`${option} must be a number >= 0; got ${JSON.stringify(value)}`, { context: { option } });
   return v;
 }
 
@@ -141,27 +147,33 @@ export function createAlerts(options: AlertsOptions): Alerts {
   const forMs = toMs(options.for ?? '1m', 'for');
   const clearForMs = options.clearFor === undefined ? forMs : toMs(options.clearFor, 'clearFor');
   const intervalMs = toMs(options.interval ?? '15s', 'interval');
-  const hit = options.hitRatio === false ? undefined : options.hitRatio ?? {};
+  const hit = options.hitRatio === false ? undefined : (options.hitRatio ?? {});
   const hitBelow = fraction(hit?.below, 'hitRatio.below', 0.8);
   const hitClear = fraction(hit?.clearAbove, 'hitRatio.clearAbove', tidy(Math.min(1, hitBelow + 0.05)));
   const hitWindowMs = toMs(hit?.window ?? '5m', 'hitRatio.window');
   const minLookups = fraction(hit?.minLookups, 'hitRatio.minLookups', 100);
-  const mem = options.memory === false ? undefined : options.memory ?? {};
+  const mem = options.memory === false ? undefined : (options.memory ?? {});
   const memAbove = fraction(mem?.above, 'memory.above', 0.9);
   const memClear = fraction(mem?.clearBelow, 'memory.clearBelow', tidy(memAbove - 0.05));
-  const ev = options.evictions === false ? undefined : options.evictions ?? {};
+  const ev = options.evictions === false ? undefined : (options.evictions ?? {});
   const evAbove = fraction(ev?.above, 'evictions.above', 1000);
   const evClear = fraction(ev?.clearBelow, 'evictions.clearBelow', evAbove / 2);
   if (hitClear < hitBelow || memClear > memAbove || evClear > evAbove) {
-    throw new ConfigError('a clear threshold must be on the safe side of its fire threshold (that gap is the hysteresis)', {
-      context: { option: 'clearAbove/clearBelow' },
-    });
+    throw new ConfigError(
+      'a clear threshold must be on the safe side of its fire threshold (that gap is the hysteresis)',
+      {
+        context: { option: 'clearAbove/clearBelow' },
+      },
+    );
   }
 
   const states = new Map<AlertName, AlertState>();
   const state = (name: AlertName) => {
     let s = states.get(name);
-    if (!s) states.set(name, (s = new AlertState(name, forMs, clearForMs)));
+    if (!s) {
+      s = new AlertState(name, forMs, clearForMs);
+      states.set(name, s);
+    }
     return s;
   };
   const lookups: Array<{ at: number; hits: number; misses: number }> = [];
@@ -235,7 +247,8 @@ export function createAlerts(options: AlertsOptions): Alerts {
       if (mem) judged.push(['redis-memory-high', memory(nodes)]);
       if (ev) judged.push(['redis-evictions-high', evictions(nodes, now)]);
     }
-    if (options.breakerOpen !== false) judged.push(['breaker-open', await count('redis_breaker_state', (v) => v === 2)]);
+    if (options.breakerOpen !== false)
+      judged.push(['breaker-open', await count('redis_breaker_state', (v) => v === 2)]);
     if (options.busDisconnected !== false) {
       judged.push(['bus-disconnected', await count('invalidation_bus_connected', (v) => v === 0)]);
     }

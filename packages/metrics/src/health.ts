@@ -70,14 +70,22 @@ export async function runCheck(name: string, check: HealthCheck, timeoutMs: numb
     if (typeof result !== 'object' || result === null || typeof result.ok !== 'boolean') {
       return { ok: false, latencyMs, error: `check ${name} resolved neither a boolean nor { ok }` };
     }
-    return result.detail === undefined ? { ok: result.ok, latencyMs } : { ok: result.ok, latencyMs, detail: result.detail };
+    return result.detail === undefined
+      ? { ok: result.ok, latencyMs }
+      : { ok: result.ok, latencyMs, detail: result.detail };
   } catch (error) {
-    return { ok: false, latencyMs: performance.now() - started, error: error instanceof Error ? error.message : String(error) };
+    return {
+      ok: false,
+      latencyMs: performance.now() - started,
+      error: error instanceof Error ? error.message : String(error),
+    };
   }
 }
 
 async function report(checks: Array<[string, HealthCheck]>, timeoutMs: number): Promise<HealthReport> {
-  const results = await Promise.all(checks.map(async ([name, check]) => [name, await runCheck(name, check, timeoutMs)] as const));
+  const results = await Promise.all(
+    checks.map(async ([name, check]) => [name, await runCheck(name, check, timeoutMs)] as const),
+  );
   const ok = results.every(([, r]) => r.ok);
   return { ok, status: ok ? 'ok' : 'fail', checks: Object.fromEntries(results) };
 }
@@ -104,7 +112,8 @@ export function createHealth(options: HealthOptions = {}): Health {
         context: { option: 'checks' },
       });
     }
-    if (checks.has(name)) throw new ConfigError(`a health check named ${name} is already registered`, { context: { option: 'checks' } });
+    if (checks.has(name))
+      throw new ConfigError(`a health check named ${name} is already registered`, { context: { option: 'checks' } });
     checks.set(name, check);
     return () => {
       if (checks.get(name) === check) checks.delete(name);

@@ -36,7 +36,11 @@ export async function metricsResponse(registry: Registry): Promise<EndpointRespo
 /** A health report as JSON: 200 when ok, 503 otherwise. */
 export async function healthResponse(probe: () => Promise<HealthReport>): Promise<EndpointResponse> {
   const report = await probe();
-  return { status: report.ok ? 200 : 503, contentType: 'application/json; charset=utf-8', body: JSON.stringify(report) };
+  return {
+    status: report.ok ? 200 : 503,
+    contentType: 'application/json; charset=utf-8',
+    body: JSON.stringify(report),
+  };
 }
 
 function endpoints(options: EndpointOptions) {
@@ -65,7 +69,9 @@ function toNode(respond: () => Promise<EndpointResponse>): NodeHandler {
     respond().then(
       (r) => res.writeHead(r.status, { 'content-type': r.contentType }).end(r.body),
       (error: unknown) =>
-        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`${(error as Error)?.message ?? error}\n`),
+        res
+          .writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+          .end(`${(error as Error)?.message ?? error}\n`),
     );
   };
 }
@@ -81,7 +87,11 @@ function toNode(respond: () => Promise<EndpointResponse>): NodeHandler {
  * app.get('/readyz', h.readyz);
  * ```
  */
-export function nodeHandlers(options: EndpointOptions): { metrics: NodeHandler; healthz: NodeHandler; readyz: NodeHandler } {
+export function nodeHandlers(options: EndpointOptions): {
+  metrics: NodeHandler;
+  healthz: NodeHandler;
+  readyz: NodeHandler;
+} {
   const e = endpoints(options);
   return { metrics: toNode(e.metrics), healthz: toNode(e.healthz), readyz: toNode(e.readyz) };
 }

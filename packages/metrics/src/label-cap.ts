@@ -23,9 +23,13 @@ export class LabelCap {
   /** The label value to use for `raw` on `metric`'s `label`. */
   value(metric: string, label: string, raw: unknown): string {
     const text =
-      typeof raw === 'string' ? (raw.length > 0 ? raw : UNKNOWN) : typeof raw === 'number' || typeof raw === 'boolean'
-        ? String(raw)
-        : UNKNOWN;
+      typeof raw === 'string'
+        ? raw.length > 0
+          ? raw
+          : UNKNOWN
+        : typeof raw === 'number' || typeof raw === 'boolean'
+          ? String(raw)
+          : UNKNOWN;
     const id = `${metric}\u0000${label}`;
     let values = this.seen.get(id);
     if (!values) {

@@ -6,7 +6,14 @@ import { exponentialBuckets, type Registry } from 'prom-client';
 export interface MeasuredCache {
   /** The cache namespace: the `cache` label. */
   readonly name: string;
-  stats(): { memoryEntries: number };
+  /** `memoryEntries` at scrape; the hit and miss counters too with `lookups: 'stats'`. */
+  stats(): {
+    memoryEntries: number;
+    memoryHits?: number;
+    memoryMisses?: number;
+    redisHits?: number;
+    redisMisses?: number;
+  };
 }
 
 /** A session manager whose live sessions are counted at scrape (a sessions `SessionManager` fits). */
@@ -42,6 +49,15 @@ export interface MetricsOptions {
   maxLabelValues?: number;
   /** Caches whose memory-tier size is read at scrape (`cache_memory_entries`). @default [] */
   caches?: readonly MeasuredCache[];
+  /**
+   * Where `cache_lookups_total` hits and misses come from. `'events'`: every
+   * Cache's hit and miss events (any cache, any namespace; costs each lookup
+   * an event). `'stats'`: the counters of the caches in `caches`, read at
+   * scrape (nothing per lookup, so the memory hit stays as fast as without
+   * metrics; only the caches listed, each `Cache` object by its own counters).
+   * @default 'events'
+   */
+  lookups?: 'events' | 'stats';
   /** Session managers whose live sessions are counted at scrape (`sessions_active`). @default [] */
   sessions?: readonly MeasuredSessions[];
   /** How long one `INFO` read (and one sessions count) is reused across a scrape. @default '1s' */
@@ -59,6 +75,7 @@ export interface ResolvedMetricsOptions {
   readonly slowBuckets: readonly number[];
   readonly maxLabelValues: number;
   readonly caches: readonly MeasuredCache[];
+  readonly lookups: 'events' | 'stats';
   readonly sessions: readonly MeasuredSessions[];
   readonly scrapeCacheTtlMs: number;
   readonly scrapeTimeoutMs: number;
@@ -79,9 +96,12 @@ function buckets(value: readonly number[] | undefined, fallback: readonly number
     value.length > 0 &&
     value.every((b, i) => typeof b === 'number' && b > 0 && Number.isFinite(b) && (i === 0 || b > (value[i - 1] ?? 0)));
   if (!ok) {
-    throw new ConfigError(`${option} must be a non-empty list of increasing positive seconds; got ${JSON.stringify(value)}`, {
-      context: { option },
-    });
+    throw new ConfigError(
+      `${option} must be a non-empty list of increasing positive seconds; got ${JSON.stringify(value)}`,
+      {
+        context: { option },
+      },
+    );
   }
   return Object.freeze([...value]);
 }
@@ -97,9 +117,12 @@ export function resolveMetricsOptions(options: MetricsOptions): ResolvedMetricsO
   }
   const prefix = options.prefix ?? 'stratacache_';
   if (typeof prefix !== 'string' || !/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(prefix)) {
-    throw new ConfigError(`prefix must be a valid metric name start ([a-zA-Z_:][a-zA-Z0-9_:]*); got ${JSON.stringify(prefix)}`, {
-      context: { option: 'prefix' },
-    });
+    throw new ConfigError(
+      `prefix must be a valid metric name start ([a-zA-Z_:][a-zA-Z0-9_:]*); got ${JSON.stringify(prefix)}`,
+      {
+        context: { option: 'prefix' },
+      },
+    );
   }
   const maxLabelValues = options.maxLabelValues ?? 100;
   if (!Number.isInteger(maxLabelValues) || maxLabelValues < 1) {
@@ -121,8 +144,20 @@ export function resolveMetricsOptions(options: MetricsOptions): ResolvedMetricsO
       });
     }
   }
+  const lookups = options.lookups ?? 'events';
+  if (lookups !== 'events' && lookups !== 'stats') {
+    throw new ConfigError(`lookups must be 'events' or 'stats'; got ${JSON.stringify(options.lookups)}`, {
+      context: { option: 'lookups' },
+    });
+  }
+  if (lookups === 'stats' && (options.caches ?? []).length === 0) {
+    throw new ConfigError("lookups: 'stats' reads the counters of the caches in `caches`; pass at least one", {
+      context: { option: 'lookups' },
+    });
+  }
   const scrapeTimeoutMs = toMs(options.scrapeTimeout ?? '500ms', 'scrapeTimeout');
-  if (scrapeTimeoutMs <= 0) throw new ConfigError('scrapeTimeout must be more than 0 ms', { context: { option: 'scrapeTimeout' } });
+  if (scrapeTimeoutMs <= 0)
+    throw new ConfigError('scrapeTimeout must be more than 0 ms', { context: { option: 'scrapeTimeout' } });
   return Object.freeze({
     registry,
     redis: options.redis,
@@ -131,6 +166,7 @@ export function resolveMetricsOptions(options: MetricsOptions): ResolvedMetricsO
     slowBuckets: buckets(options.buckets?.slow, SLOW_BUCKETS, 'buckets.slow'),
     maxLabelValues,
     caches: Object.freeze([...(options.caches ?? [])]),
+    lookups,
     sessions: Object.freeze([...(options.sessions ?? [])]),
     scrapeCacheTtlMs: toMs(options.scrapeCacheTtl ?? '1s', 'scrapeCacheTtl'),
     scrapeTimeoutMs,

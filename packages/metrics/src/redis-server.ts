@@ -21,7 +21,11 @@ const GAUGES: ReadonlyArray<[name: string, field: string, help: string]> = [
   ['redis_memory_used_bytes', 'used_memory', 'Bytes used by Redis (INFO used_memory).'],
   ['redis_memory_max_bytes', 'maxmemory', 'The maxmemory limit in bytes; 0 means none (INFO maxmemory).'],
   ['redis_connected_clients', 'connected_clients', 'Client connections (INFO connected_clients).'],
-  ['redis_instantaneous_ops_per_sec', 'instantaneous_ops_per_sec', 'Commands per second (INFO instantaneous_ops_per_sec).'],
+  [
+    'redis_instantaneous_ops_per_sec',
+    'instantaneous_ops_per_sec',
+    'Commands per second (INFO instantaneous_ops_per_sec).',
+  ],
 ];
 
 const COUNTERS: ReadonlyArray<[name: string, field: string, help: string]> = [

@@ -7,7 +7,8 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { ConfigError } from '@stratacache/core-client';
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
+import { FastCounter, FastHistogram } from './cells.js';
 import { LabelCap } from './label-cap.js';
 import type { ResolvedMetricsOptions } from './options.js';
 
@@ -53,27 +54,51 @@ export class Registrar {
   /** A counter on the registry. */
   counter(name: string, help: string, labelNames: readonly string[], collect?: Collect<Counter<string>>, raw = false) {
     const full = this.fullName(name, raw);
-    return this.register(full, () => new Counter({ name: full, help, labelNames, registers: [this.options.registry], collect }));
+    return this.register(
+      full,
+      () => new Counter({ name: full, help, labelNames, registers: [this.options.registry], collect }),
+    );
   }
 
   /** A gauge on the registry. */
   gauge(name: string, help: string, labelNames: readonly string[], collect?: Collect<Gauge<string>>, raw = false) {
     const full = this.fullName(name, raw);
-    return this.register(full, () => new Gauge({ name: full, help, labelNames, registers: [this.options.registry], collect }));
+    return this.register(
+      full,
+      () => new Gauge({ name: full, help, labelNames, registers: [this.options.registry], collect }),
+    );
+  }
+
+  /** A counter for event-driven series, counted in plain numbers (see cells.ts). */
+  events(name: string, help: string, labelNames: readonly string[]): FastCounter {
+    const full = this.fullName(name);
+    return this.register(full, () =>
+      new FastCounter(full, help, labelNames, (metric, values) => this.capped(metric, values)).registerOn(
+        this.options.registry,
+      ),
+    );
   }
 
   /** A histogram in seconds with the fast (Redis) or slow (factory, lock, query) buckets. */
-  histogram(name: string, help: string, labelNames: readonly string[], kind: 'fast' | 'slow') {
-    const buckets = [...(kind === 'fast' ? this.options.fastBuckets : this.options.slowBuckets)];
+  histogram(name: string, help: string, labelNames: readonly string[], kind: 'fast' | 'slow'): FastHistogram {
     const full = this.fullName(name);
-    return this.register(full, () => new Histogram({ name: full, help, labelNames, buckets, registers: [this.options.registry] }));
+    const buckets = kind === 'fast' ? this.options.fastBuckets : this.options.slowBuckets;
+    return this.register(full, () =>
+      new FastHistogram(full, help, labelNames, (metric, values) => this.capped(metric, values), buckets).registerOn(
+        this.options.registry,
+      ),
+    );
   }
 
   /** Label values for `metric`, each capped, missing ones as `unknown`. */
   labels(metric: object, values: Record<string, unknown>): Labels {
-    const name = this.nameOf.get(metric) ?? 'unknown';
+    return this.capped(this.nameOf.get(metric) ?? 'unknown', values);
+  }
+
+  /** Label values for the metric named `metric`, each capped. */
+  capped(metric: string, values: Record<string, unknown>): Labels {
     const out: Labels = {};
-    for (const [label, raw] of Object.entries(values)) out[label] = this.cap.value(name, label, raw);
+    for (const [label, raw] of Object.entries(values)) out[label] = this.cap.value(metric, label, raw);
     return out;
   }
 

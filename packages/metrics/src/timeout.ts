@@ -5,7 +5,12 @@ import { TimeoutError } from '@stratacache/core-client';
  * Resolves or rejects like `promise`, or rejects with `TimeoutError` after
  * `ms` (and aborts `controller`, if given, so the work can stop).
  */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string, controller?: AbortController): Promise<T> {
+export function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+  controller?: AbortController,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

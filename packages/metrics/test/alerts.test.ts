@@ -40,7 +40,9 @@ describe('in-process alerts', () => {
     expect(alerts.firing()).toEqual(['cache-hit-ratio-low']);
     lookups(cache, 'hit', 400);
     const resolved = await alerts.evaluate(); // 900 / 1000 = 0.9
-    expect(resolved).toEqual([expect.objectContaining({ alert: 'cache-hit-ratio-low', state: 'resolved', threshold: 0.85 })]);
+    expect(resolved).toEqual([
+      expect.objectContaining({ alert: 'cache-hit-ratio-low', state: 'resolved', threshold: 0.85 }),
+    ]);
     expect(alerts.firing()).toEqual([]);
     expect(heard.map((e) => e.state)).toEqual(['firing', 'resolved']);
     expect(published).toEqual(heard);
@@ -121,7 +123,9 @@ describe('in-process alerts', () => {
     await redis.client.flushall();
     await eventually(async () => (await ratio()) < 0.85);
     const resolved = await alerts.evaluate();
-    expect(resolved).toEqual([expect.objectContaining({ alert: 'redis-memory-high', state: 'resolved', threshold: 0.85 })]);
+    expect(resolved).toEqual([
+      expect.objectContaining({ alert: 'redis-memory-high', state: 'resolved', threshold: 0.85 }),
+    ]);
     expect(heard.map((e) => e.state)).toEqual(['firing', 'resolved']);
   });
 
@@ -162,7 +166,9 @@ describe('in-process alerts', () => {
 
   it('refuse thresholds without a safe gap', () => {
     const m = metrics();
-    expect(() => createAlerts({ metrics: m, hitRatio: { below: 0.8, clearAbove: 0.7 } })).toThrowError(/clear threshold/);
+    expect(() => createAlerts({ metrics: m, hitRatio: { below: 0.8, clearAbove: 0.7 } })).toThrowError(
+      /clear threshold/,
+    );
     expect(() => createAlerts({ metrics: {} as never })).toThrowError(/registerMetrics/);
   });
 });

@@ -17,7 +17,8 @@ describe('sql-cache contract', () => {
     const m = metrics();
     const table = unique('orders');
     expect(Channels.sqlCache.lookup).toBe('stratacache:sql-cache:lookup');
-    for (const result of ['hit', 'hit', 'miss', 'stale', 'bypass']) publish(Channels.sqlCache.lookup, { table, result });
+    for (const result of ['hit', 'hit', 'miss', 'stale', 'bypass'])
+      publish(Channels.sqlCache.lookup, { table, result });
     publish(Channels.sqlCache.invalidation, { table, source: 'write' });
     publish(Channels.sqlCache.invalidation, { table, source: 'notify' });
     publish(Channels.sqlCache.query, { source: 'cache', durationMs: 0.4 });
@@ -39,8 +40,26 @@ describe('streams contract', () => {
   it('turns batch, lag, queue, commit and error events into metrics', async () => {
     const m = metrics();
     const source = unique('orders-stream');
-    publish(Channels.streams.batch, { source, records: 10, applied: 7, duplicate: 1, late: 1, dropped: 0, invalid: 1, durationMs: 12 });
-    publish(Channels.streams.batch, { source, records: 3, applied: 3, duplicate: 0, late: 0, dropped: 0, invalid: 0, durationMs: 4 });
+    publish(Channels.streams.batch, {
+      source,
+      records: 10,
+      applied: 7,
+      duplicate: 1,
+      late: 1,
+      dropped: 0,
+      invalid: 1,
+      durationMs: 12,
+    });
+    publish(Channels.streams.batch, {
+      source,
+      records: 3,
+      applied: 3,
+      duplicate: 0,
+      late: 0,
+      dropped: 0,
+      invalid: 0,
+      durationMs: 4,
+    });
     publish(Channels.streams.lag, { source, topic: 'orders', partition: 0, lag: 42 });
     publish(Channels.streams.lag, { source, topic: 'orders', partition: 0, lag: 7 });
     publish(Channels.streams.queue, { source, depth: 120, paused: true });
@@ -54,7 +73,9 @@ describe('streams contract', () => {
     expect(value(s, 'stratacache_stream_queue_depth', { source })).toBe(120);
     expect(value(s, 'stratacache_stream_queue_paused', { source })).toBe(1);
     expect(value(s, 'stratacache_stream_committed_offset', { source, partition: '0' })).toBe(1234);
-    expect(value(s, 'stratacache_stream_last_commit_timestamp_seconds', { source })).toBeGreaterThan(Date.now() / 1000 - 60);
+    expect(value(s, 'stratacache_stream_last_commit_timestamp_seconds', { source })).toBeGreaterThan(
+      Date.now() / 1000 - 60,
+    );
     expect(value(s, 'stratacache_stream_errors_total', { source, operation: 'commit' })).toBe(1);
   });
 });
@@ -92,12 +113,18 @@ describe('patterns contract beyond what the Cache publishes today', () => {
 describe('labels', () => {
   it('caps distinct values per metric and label, counting the rest as other', async () => {
     const m = metrics({ maxLabelValues: 3 });
-    for (let i = 0; i < 50; i++) publish(Channels.coordination['lock-contended'], { namespace: 'n', lock: `fam${i}`, name: `fam${i}:1` });
+    for (let i = 0; i < 50; i++)
+      publish(Channels.coordination['lock-contended'], { namespace: 'n', lock: `fam${i}`, name: `fam${i}:1` });
     const s = await scrape(m);
     const series = find(s, 'stratacache_lock_acquisitions_total');
     expect(series.map((x) => x.labels.lock).sort()).toEqual(['fam0', 'fam1', 'fam2', 'other']);
     expect(value(s, 'stratacache_lock_acquisitions_total', { lock: 'other' })).toBe(47);
-    expect(value(s, 'stratacache_metrics_label_overflow_total', { metric: 'stratacache_lock_acquisitions_total', label: 'lock' })).toBe(47);
+    expect(
+      value(s, 'stratacache_metrics_label_overflow_total', {
+        metric: 'stratacache_lock_acquisitions_total',
+        label: 'lock',
+      }),
+    ).toBe(47);
   });
 
   it('counts a payload of an unexpected shape instead of throwing into the publisher', async () => {

@@ -19,9 +19,13 @@ describe('core-client metrics', () => {
     expect(count('set', 'ok')).toBe(1);
     expect(count('lpush', 'error')).toBe(1);
     // Every observation falls in some bucket up to +Inf, and the fastest bucket starts at 100 µs.
-    expect(value(after, 'stratacache_redis_command_duration_seconds_bucket', { connection, command: 'get', le: '+Inf' })).toBe(5);
+    expect(
+      value(after, 'stratacache_redis_command_duration_seconds_bucket', { connection, command: 'get', le: '+Inf' }),
+    ).toBe(5);
     expect(after.samples.some((s) => s.labels.le === '0.0001')).toBe(true);
-    expect(value(after, 'stratacache_redis_command_errors_total', { connection, command: 'lpush', code: 'E_WRITE' })).toBe(1);
+    expect(
+      value(after, 'stratacache_redis_command_errors_total', { connection, command: 'lpush', code: 'E_WRITE' }),
+    ).toBe(1);
     expect(value(after, 'stratacache_redis_connection_up', { connection })).toBe(1);
   });
 
@@ -50,7 +54,9 @@ describe('core-client metrics', () => {
       return value(await scrape(m), 'stratacache_redis_breaker_state', { connection }) === 0;
     }, 15_000);
     const up = await scrape(m);
-    expect(value(up, 'stratacache_redis_breaker_transitions_total', { connection, to: 'closed' })).toBeGreaterThanOrEqual(1);
+    expect(
+      value(up, 'stratacache_redis_breaker_transitions_total', { connection, to: 'closed' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(value(up, 'stratacache_redis_connection_up', { connection })).toBe(1);
   });
 });

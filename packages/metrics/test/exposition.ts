@@ -18,7 +18,7 @@ export interface Scrape {
   help: Map<string, string>;
 }
 
-function unescape(value: string): string {
+function unescapeLabel(value: string): string {
   return value.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
 }
 
@@ -42,7 +42,7 @@ export function parseExposition(text: string): Scrape {
     const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)",?/g;
     let consumed = 0;
     for (let l = re.exec(body); l; l = re.exec(body)) {
-      labels[l[1] as string] = unescape(l[2] as string);
+      labels[l[1] as string] = unescapeLabel(l[2] as string);
       consumed += l[0].length;
     }
     if (consumed !== body.length) throw new Error(`unparsable labels: ${line}`);
@@ -56,9 +56,7 @@ export function parseExposition(text: string): Scrape {
 
 /** Samples named `name` whose labels include `labels`. */
 export function find(scrape: Scrape, name: string, labels: Record<string, string> = {}): Sample[] {
-  return scrape.samples.filter(
-    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
-  );
+  return scrape.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
 }
 
 /** The sum of the matching samples' values (0 when none match). */

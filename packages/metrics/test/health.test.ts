@@ -1,7 +1,7 @@
-import express from 'express';
-import Fastify from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { createInvalidationBus } from '@stratacache/invalidation';
+import express from 'express';
+import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import {
   breakerClosedCheck,
@@ -65,9 +65,12 @@ describe('health', () => {
 
   it('readiness fails when the bus loses its connection and passes again once resubscribed', async () => {
     const s = await server();
-    const bus = createInvalidationBus(client({ url: s.url, breaker: false, commandTimeout: 300, reconnectMaxDelay: 100 }), {
-      channel: unique('inv'),
-    });
+    const bus = createInvalidationBus(
+      client({ url: s.url, breaker: false, commandTimeout: 300, reconnectMaxDelay: 100 }),
+      {
+        channel: unique('inv'),
+      },
+    );
     await bus.start();
     later(() => bus.stop());
     const health = createHealth({ checks: { bus: busConnectedCheck(bus) } });

@@ -17,7 +17,12 @@ const cleanups: Array<() => unknown> = [];
 
 /** A client with its own key prefix, so tests never share keys. */
 export function client(options: RedisClientOptions = {}): StrataRedis {
-  const redis = createRedis({ url: testRedisUrl(), env: {}, prefix: `t-${randomBytes(5).toString('hex')}`, ...options });
+  const redis = createRedis({
+    url: testRedisUrl(),
+    env: {},
+    prefix: `t-${randomBytes(5).toString('hex')}`,
+    ...options,
+  });
   open.push(redis);
   return redis;
 }

@@ -1,5 +1,11 @@
 /** coordination, invalidation and sessions driven through their public APIs; metrics read from a real scrape. */
-import { createHeartbeats, createLocks, createRateLimiter, createSemaphore, createTaskClaims } from '@stratacache/coordination';
+import {
+  createHeartbeats,
+  createLocks,
+  createRateLimiter,
+  createSemaphore,
+  createTaskClaims,
+} from '@stratacache/coordination';
 import { createInvalidationBus, createInvalidator } from '@stratacache/invalidation';
 import { createSessionManager } from '@stratacache/sessions';
 import { describe, expect, it } from 'vitest';
@@ -48,7 +54,8 @@ describe('coordination metrics', () => {
     await permit?.release();
 
     const s = await scrape(m);
-    const decision = (d: string) => value(s, 'stratacache_ratelimit_decisions_total', { limiter, decision: d, source: 'redis' });
+    const decision = (d: string) =>
+      value(s, 'stratacache_ratelimit_decisions_total', { limiter, decision: d, source: 'redis' });
     expect([decision('allowed'), decision('limited'), decision('blocked')]).toEqual([2, 1, 2]);
     expect(value(s, 'stratacache_claims_total', { namespace: 'claims-ns', result: 'claimed' })).toBe(1);
     expect(value(s, 'stratacache_claims_total', { namespace: 'claims-ns', result: 'held' })).toBe(1);
@@ -77,8 +84,12 @@ describe('coordination metrics', () => {
       s.resume();
     }
     const scraped = await scrape(m);
-    expect(value(scraped, 'stratacache_ratelimit_decisions_total', { limiter, source: 'insurance', decision: 'allowed' })).toBe(1);
-    expect(value(scraped, 'stratacache_ratelimit_decisions_total', { limiter, source: 'insurance', decision: 'limited' })).toBe(1);
+    expect(
+      value(scraped, 'stratacache_ratelimit_decisions_total', { limiter, source: 'insurance', decision: 'allowed' }),
+    ).toBe(1);
+    expect(
+      value(scraped, 'stratacache_ratelimit_decisions_total', { limiter, source: 'insurance', decision: 'limited' }),
+    ).toBe(1);
   });
 });
 
@@ -93,14 +104,25 @@ describe('invalidation metrics', () => {
     const inv = createInvalidator(client({ prefix }), { namespace: 'users', bus: a });
     await inv.deleteKeys([inv.keys.key('u', '1')]);
     await inv.expireByTag(['team:1']);
-    await eventually(async () => value(await scrape(m), 'stratacache_invalidation_messages_total', { channel, direction: 'received' }) === 2);
+    await eventually(
+      async () =>
+        value(await scrape(m), 'stratacache_invalidation_messages_total', { channel, direction: 'received' }) === 2,
+    );
     const s = await scrape(m);
-    expect(value(s, 'stratacache_invalidation_messages_total', { channel, direction: 'published', op: 'delete-keys' })).toBe(1);
-    expect(value(s, 'stratacache_invalidation_messages_total', { channel, direction: 'received', op: 'expire-tags' })).toBe(1);
+    expect(
+      value(s, 'stratacache_invalidation_messages_total', { channel, direction: 'published', op: 'delete-keys' }),
+    ).toBe(1);
+    expect(
+      value(s, 'stratacache_invalidation_messages_total', { channel, direction: 'received', op: 'expire-tags' }),
+    ).toBe(1);
     expect(value(s, 'stratacache_invalidation_delivery_seconds_count', { channel })).toBe(2);
     expect(value(s, 'stratacache_invalidation_bus_connected', { channel })).toBe(1);
-    expect(value(s, 'stratacache_invalidations_total', { namespace: 'users', strategy: 'delete', target: 'key' })).toBe(1);
-    expect(value(s, 'stratacache_invalidations_total', { namespace: 'users', strategy: 'expire', target: 'tag' })).toBe(1);
+    expect(value(s, 'stratacache_invalidations_total', { namespace: 'users', strategy: 'delete', target: 'key' })).toBe(
+      1,
+    );
+    expect(value(s, 'stratacache_invalidations_total', { namespace: 'users', strategy: 'expire', target: 'tag' })).toBe(
+      1,
+    );
     await Promise.all([a.stop(), b.stop()]);
     // Stopped on purpose: the series goes, so no "bus disconnected" alert fires for it.
     expect(find(await scrape(m), 'stratacache_invalidation_bus_connected', { channel })).toEqual([]);
@@ -110,9 +132,12 @@ describe('invalidation metrics', () => {
     const srv = await server();
     const m = metrics();
     const channel = unique('inv');
-    const bus = createInvalidationBus(client({ url: srv.url, breaker: false, commandTimeout: 300, reconnectMaxDelay: 100 }), {
-      channel,
-    });
+    const bus = createInvalidationBus(
+      client({ url: srv.url, breaker: false, commandTimeout: 300, reconnectMaxDelay: 100 }),
+      {
+        channel,
+      },
+    );
     bus.register({ clearLocal: () => {} });
     await bus.start();
     await srv.kill();

@@ -23,9 +23,11 @@ describe('patterns metrics', () => {
     expect(await reader.get('missing-1')).toBeUndefined(); // Redis miss
     expect(await reader.get('missing-2')).toBeUndefined(); // Redis miss
     expect(await writer.getOrSet('loaded', async () => 'L')).toBe('L');
-    await writer.getOrSet('failing', async () => {
-      throw new Error('source down');
-    }).catch(() => {});
+    await writer
+      .getOrSet('failing', async () => {
+        throw new Error('source down');
+      })
+      .catch(() => {});
     await writer.delete('a');
 
     const s = await scrape(m);
@@ -46,10 +48,36 @@ describe('patterns metrics', () => {
     expect(s.samples.some((x) => Object.values(x.labels).some((v) => v.includes('missing')))).toBe(false);
   });
 
+  it("with lookups: 'stats' reads hits and misses from the caches' counters at scrape", async () => {
+    const redis = client();
+    const namespace = unique('stats');
+    const cache = createCache<string>({ redis, namespace, defaults: { ttl: '1m' } });
+    later(() => cache.close());
+    const m = metrics({ caches: [cache], lookups: 'stats' });
+    await cache.set('a', 'A');
+    for (let i = 0; i < 5; i++) await cache.get('a');
+    await cache.get('missing');
+    const s = await scrape(m);
+    const stats = cache.stats();
+    expect(stats.memoryHits).toBe(5);
+    expect(value(s, 'stratacache_cache_lookups_total', { cache: namespace, tier: 'memory', result: 'hit' })).toBe(5);
+    expect(value(s, 'stratacache_cache_lookups_total', { cache: namespace, tier: 'redis', result: 'miss' })).toBe(
+      stats.redisMisses,
+    );
+    expect(value(s, 'stratacache_cache_lookups_total', { cache: namespace, tier: 'memory', result: 'miss' })).toBe(
+      stats.memoryMisses,
+    );
+  });
+
   it('100,000 distinct keys through a Cache give a bounded number of series', async () => {
     const m = metrics();
     const redis = client();
-    const cache = createCache<number>({ redis, namespace: unique('wide'), memory: { maxEntries: 1000 }, defaults: { ttl: '1m' } });
+    const cache = createCache<number>({
+      redis,
+      namespace: unique('wide'),
+      memory: { maxEntries: 1000 },
+      defaults: { ttl: '1m' },
+    });
     later(() => cache.close());
     const before = (await scrape(m)).samples.length;
     const chunk = 1000;

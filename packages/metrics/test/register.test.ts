@@ -71,13 +71,17 @@ describe('registerMetrics', () => {
     configError(() => registerMetrics({ registry: new Registry(), buckets: { fast: [0.1, 0.01] } }), /buckets\.fast/);
     configError(() => registerMetrics({ registry: new Registry(), caches: [{} as never] }), /caches/);
     configError(() => registerMetrics({ registry: new Registry(), scrapeTimeout: 'soon' }), /scrapeTimeout/);
+    configError(() => registerMetrics({ registry: new Registry(), lookups: 'sampled' as never }), /lookups must be/);
+    configError(() => registerMetrics({ registry: new Registry(), lookups: 'stats' }), /pass at least one/);
   });
 
   it('uses the given buckets', async () => {
     const m = metrics({ buckets: { fast: [0.001, 0.01], slow: [1, 10] } });
     channel(Channels.core.command).publish({ client: 'b', command: 'get', durationMs: 5, ok: true });
     const s = await scrape(m);
-    const les = s.samples.filter((x) => x.name === 'stratacache_redis_command_duration_seconds_bucket').map((x) => x.labels.le);
+    const les = s.samples
+      .filter((x) => x.name === 'stratacache_redis_command_duration_seconds_bucket')
+      .map((x) => x.labels.le);
     expect(les).toEqual(['0.001', '0.01', '+Inf']);
     expect(value(s, 'stratacache_redis_command_duration_seconds_bucket', { le: '0.01' })).toBe(1);
   });

@@ -45,7 +45,14 @@ function metricsIn(expr: string, known: Set<string>): string[] {
   });
 }
 
-type Rule = { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+type Rule = {
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+};
 
 describe('alerting rules', () => {
   const doc = parse(readFileSync(rulesFile, 'utf8')) as { groups: Array<{ name: string; rules: Rule[] }> };
@@ -86,18 +93,27 @@ describe('alerting rules', () => {
 
   it('query only metrics this package registers', () => {
     const known = registeredNames();
-    for (const rule of rules) for (const name of metricsIn(rule.expr, known)) expect(known, `${rule.alert ?? rule.record}: ${name}`).toContain(name);
+    for (const rule of rules)
+      for (const name of metricsIn(rule.expr, known))
+        expect(known, `${rule.alert ?? rule.record}: ${name}`).toContain(name);
   });
 
   const promtool = findPromtool();
   // In CI promtool is always there (.ci/run unpacks it); elsewhere this is reported as skipped, never as passed.
-  it.skipIf(!promtool && !process.env.CI)('pass `promtool check rules` and their unit tests (`promtool test rules`)', () => {
-    if (!promtool) throw new Error('promtool not found: .ci/run unpacks it into .tmp/tools from Debian package "prometheus"');
-    const check = execFileSync(promtool, ['check', 'rules', rulesFile], { encoding: 'utf8' });
-    expect(check).toMatch(/SUCCESS: \d+ rules found/);
-    const unit = execFileSync(promtool, ['test', 'rules', rulesTestFile], { encoding: 'utf8', cwd: join(root, 'rules') });
-    expect(unit).toMatch(/SUCCESS/);
-  });
+  it.skipIf(!promtool && !process.env.CI)(
+    'pass `promtool check rules` and their unit tests (`promtool test rules`)',
+    () => {
+      if (!promtool)
+        throw new Error('promtool not found: .ci/run unpacks it into .tmp/tools from Debian package "prometheus"');
+      const check = execFileSync(promtool, ['check', 'rules', rulesFile], { encoding: 'utf8' });
+      expect(check).toMatch(/SUCCESS: \d+ rules found/);
+      const unit = execFileSync(promtool, ['test', 'rules', rulesTestFile], {
+        encoding: 'utf8',
+        cwd: join(root, 'rules'),
+      });
+      expect(unit).toMatch(/SUCCESS/);
+    },
+  );
 });
 
 describe('Grafana dashboard', () => {
@@ -119,7 +135,16 @@ describe('Grafana dashboard', () => {
       expect(panel.targets?.length, panel.title).toBeGreaterThan(0);
     }
     const titles = panels.map((p) => p.title.toLowerCase()).join(' | ');
-    for (const topic of ['hit ratio per tier', 'latency', 'lock', 'rate-limit', 'sessions', 'bus', 'memory', 'evictions']) {
+    for (const topic of [
+      'hit ratio per tier',
+      'latency',
+      'lock',
+      'rate-limit',
+      'sessions',
+      'bus',
+      'memory',
+      'evictions',
+    ]) {
       expect(titles).toContain(topic);
     }
   });

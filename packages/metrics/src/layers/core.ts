@@ -14,7 +14,7 @@ export function coreMetrics(r: Registrar): void {
     ['connection', 'command', 'result'],
     'fast',
   );
-  const errors = r.counter('redis_command_errors_total', 'Failed redis.run() verbs, by error code.', [
+  const errors = r.events('redis_command_errors_total', 'Failed redis.run() verbs, by error code.', [
     'connection',
     'command',
     'code',
@@ -25,16 +25,17 @@ export function coreMetrics(r: Registrar): void {
     ['connection'],
     function collect() {
       // Reading the state lets an open breaker whose time is up turn half-open even without traffic.
-      if (redis?.breaker) this.set({ connection: redis.options.connectionName }, BREAKER_STATE[redis.breaker.state] ?? 0);
+      if (redis?.breaker)
+        this.set({ connection: redis.options.connectionName }, BREAKER_STATE[redis.breaker.state] ?? 0);
     },
   );
-  const transitions = r.counter('redis_breaker_transitions_total', 'Circuit breaker state changes, by new state.', [
+  const transitions = r.events('redis_breaker_transitions_total', 'Circuit breaker state changes, by new state.', [
     'connection',
     'to',
   ]);
-  const reconnects = r.counter('redis_reconnects_total', 'Reconnect attempts scheduled.', ['connection']);
+  const reconnects = r.events('redis_reconnects_total', 'Reconnect attempts scheduled.', ['connection']);
   const up = r.gauge('redis_connection_up', '1 while the connection is ready, 0 after it closed.', ['connection']);
-  const resubscribes = r.counter(
+  const resubscribes = r.events(
     'redis_resubscribes_total',
     'Subscriber reconnects after which every channel was subscribed again (messages in between were lost).',
     ['connection'],
@@ -43,20 +44,17 @@ export function coreMetrics(r: Registrar): void {
   r.on(c.command, (m) => {
     const s = seconds(m.durationMs);
     if (s === undefined) throw new TypeError('durationMs');
-    duration.observe(
-      r.labels(duration, { connection: m.client, command: m.command, result: m.ok === false ? 'error' : 'ok' }),
-      s,
-    );
+    duration.observe(s, m.client, m.command, m.ok === false ? 'error' : 'ok');
   });
-  r.on(c.commandError, (m) => errors.inc(r.labels(errors, { connection: m.client, command: m.command, code: m.code })));
+  r.on(c.commandError, (m) => errors.inc(1, m.client, m.command, m.code));
   r.on(c.breaker, (m) => {
     const state = BREAKER_STATE[m.to as string];
     if (state === undefined) throw new TypeError('to');
     breaker.set(r.labels(breaker, { connection: m.client }), state);
-    transitions.inc(r.labels(transitions, { connection: m.client, to: m.to }));
+    transitions.inc(1, m.client, m.to);
   });
-  r.on(c.reconnect, (m) => reconnects.inc(r.labels(reconnects, { connection: m.client })));
+  r.on(c.reconnect, (m) => reconnects.inc(1, m.client));
   r.on(c.connect, (m) => up.set(r.labels(up, { connection: m.client }), 1));
   r.on(c.close, (m) => up.set(r.labels(up, { connection: m.client }), 0));
-  r.on(c.resubscribed, (m) => resubscribes.inc(r.labels(resubscribes, { connection: m.client })));
+  r.on(c.resubscribed, (m) => resubscribes.inc(1, m.client));
 }

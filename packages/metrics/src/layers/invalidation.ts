@@ -5,7 +5,7 @@ import { count, type Registrar, seconds } from '../registrar.js';
 /** Registers the invalidation metrics on `r`. */
 export function invalidationMetrics(r: Registrar): void {
   const c = Channels.invalidation;
-  const messages = r.counter('invalidation_messages_total', 'Invalidation bus messages published and received.', [
+  const messages = r.events('invalidation_messages_total', 'Invalidation bus messages published and received.', [
     'channel',
     'direction',
     'op',
@@ -16,34 +16,32 @@ export function invalidationMetrics(r: Registrar): void {
     ['channel'],
     'fast',
   );
-  const gaps = r.counter('invalidation_gaps_total', 'Times messages were lost (sequence gap, or resubscribed).', [
+  const gaps = r.events('invalidation_gaps_total', 'Times messages were lost (sequence gap, or resubscribed).', [
     'channel',
     'reason',
   ]);
-  const clears = r.counter('invalidation_clears_total', 'Local memory tiers cleared, by reason.', ['channel', 'reason']);
+  const clears = r.events('invalidation_clears_total', 'Local memory tiers cleared, by reason.', ['channel', 'reason']);
   const connected = r.gauge('invalidation_bus_connected', '1 while the bus is subscribed, 0 while disconnected.', [
     'channel',
   ]);
-  const failures = r.counter('invalidation_publish_failures_total', 'Publishes that failed and were queued for retry.', [
+  const failures = r.events('invalidation_publish_failures_total', 'Publishes that failed and were queued for retry.', [
     'channel',
   ]);
-  const dropped = r.counter('invalidation_dropped_total', 'Queued messages given up.', ['channel', 'reason']);
-  const invalidations = r.counter('invalidations_total', 'Invalidator calls by namespace, strategy and target.', [
+  const dropped = r.events('invalidation_dropped_total', 'Queued messages given up.', ['channel', 'reason']);
+  const invalidations = r.events('invalidations_total', 'Invalidator calls by namespace, strategy and target.', [
     'namespace',
     'strategy',
     'target',
   ]);
 
-  r.on(c.published, (m) =>
-    messages.inc(r.labels(messages, { channel: m.channel, direction: 'published', op: m.op })),
-  );
+  r.on(c.published, (m) => messages.inc(1, m.channel, 'published', m.op));
   r.on(c.received, (m) => {
-    messages.inc(r.labels(messages, { channel: m.channel, direction: 'received', op: m.op }));
+    messages.inc(1, m.channel, 'received', m.op);
     const s = seconds(m.delayMs);
-    if (s !== undefined) delivery.observe(r.labels(delivery, { channel: m.channel }), s);
+    if (s !== undefined) delivery.observe(s, m.channel);
   });
-  r.on(c.gap, (m) => gaps.inc(r.labels(gaps, { channel: m.channel, reason: m.reason })));
-  r.on(c.clear, (m) => clears.inc(r.labels(clears, { channel: m.channel, reason: m.reason })));
+  r.on(c.gap, (m) => gaps.inc(1, m.channel, m.reason));
+  r.on(c.clear, (m) => clears.inc(1, m.channel, m.reason));
   r.on(c.connected, (m) => connected.set(r.labels(connected, { channel: m.channel }), 1));
   r.on(c.disconnected, (m) => {
     const labels = r.labels(connected, { channel: m.channel });
@@ -51,11 +49,7 @@ export function invalidationMetrics(r: Registrar): void {
     if (m.reason === 'stopped') connected.remove(labels);
     else connected.set(labels, 0);
   });
-  r.on(c['publish-failed'], (m) => failures.inc(r.labels(failures, { channel: m.channel })));
-  r.on(c.dropped, (m) => dropped.inc(r.labels(dropped, { channel: m.channel, reason: m.reason }), count(m.count) ?? 1));
-  r.on(c.invalidated, (m) =>
-    invalidations.inc(
-      r.labels(invalidations, { namespace: m.namespace, strategy: m.strategy, target: m.target }),
-    ),
-  );
+  r.on(c['publish-failed'], (m) => failures.inc(1, m.channel));
+  r.on(c.dropped, (m) => dropped.inc(count(m.count) ?? 1, m.channel, m.reason));
+  r.on(c.invalidated, (m) => invalidations.inc(1, m.namespace, m.strategy, m.target));
 }

@@ -10,7 +10,7 @@ import { count, type Message, type Registrar, seconds } from '../registrar.js';
 export function patternsMetrics(r: Registrar): void {
   const c = Channels.patterns;
   const caches = r.options.caches;
-  const lookups = r.counter('cache_lookups_total', 'Cache lookups by cache namespace, tier and result.', [
+  const lookups = r.events('cache_lookups_total', 'Cache lookups by cache namespace, tier and result.', [
     'cache',
     'tier',
     'result',
@@ -21,7 +21,7 @@ export function patternsMetrics(r: Registrar): void {
     ['cache', 'tier', 'op'],
     'fast',
   );
-  const factoryCalls = r.counter('cache_factory_calls_total', 'Factory (loader) calls that ended, by result.', [
+  const factoryCalls = r.events('cache_factory_calls_total', 'Factory (loader) calls that ended, by result.', [
     'cache',
     'result',
   ]);
@@ -31,30 +31,30 @@ export function patternsMetrics(r: Registrar): void {
     ['cache', 'result'],
     'slow',
   );
-  const timeouts = r.counter('cache_factory_timeouts_total', 'Factories that ran past a soft or hard timeout.', [
+  const timeouts = r.events('cache_factory_timeouts_total', 'Factories that ran past a soft or hard timeout.', [
     'cache',
     'kind',
   ]);
-  const failsafe = r.counter(
+  const failsafe = r.events(
     'cache_failsafe_activations_total',
     'Stale values served instead of failing (factory error or timeout, Redis error, backoff), by reason.',
     ['cache', 'reason'],
   );
-  const refreshes = r.counter('cache_refreshes_total', 'Background (refresh-ahead) loads that ended, by result.', [
+  const refreshes = r.events('cache_refreshes_total', 'Background (refresh-ahead) loads that ended, by result.', [
     'cache',
     'result',
   ]);
-  const writes = r.counter('cache_writes_total', 'Values written.', ['cache']);
-  const deletes = r.counter('cache_deletes_total', 'Keys deleted.', ['cache']);
-  const refused = r.counter('cache_writes_refused_total', 'Write-backs refused (invalidated while loading, or older).', [
+  const writes = r.events('cache_writes_total', 'Values written.', ['cache']);
+  const deletes = r.events('cache_deletes_total', 'Keys deleted.', ['cache']);
+  const refused = r.events('cache_writes_refused_total', 'Write-backs refused (invalidated while loading, or older).', [
     'cache',
     'reason',
   ]);
-  const errors = r.counter('cache_errors_total', 'Operations that failed and were handled as the caller asked.', [
+  const errors = r.events('cache_errors_total', 'Operations that failed and were handled as the caller asked.', [
     'cache',
     'operation',
   ]);
-  const evictions = r.counter('cache_evictions_total', 'Entries evicted from the memory tier, by reason.', [
+  const evictions = r.events('cache_evictions_total', 'Entries evicted from the memory tier, by reason.', [
     'cache',
     'reason',
   ]);
@@ -62,55 +62,64 @@ export function patternsMetrics(r: Registrar): void {
     for (const cache of caches) this.set(r.labels(this, { cache: cache.name }), cache.stats().memoryEntries);
   });
   const wbDepth = r.gauge('cache_write_behind_depth', 'Write-behind journal entries waiting to be flushed.', ['cache']);
-  const wbFlushed = r.counter('cache_write_behind_flushed_total', 'Write-behind entries flushed.', ['cache']);
-  const wbFailed = r.counter('cache_write_behind_failed_total', 'Write-behind entries whose flush failed.', ['cache']);
-  const wbDead = r.counter('cache_write_behind_dead_letters_total', 'Write-behind entries given up (dead-lettered).', [
+  const wbFlushed = r.events('cache_write_behind_flushed_total', 'Write-behind entries flushed.', ['cache']);
+  const wbFailed = r.events('cache_write_behind_failed_total', 'Write-behind entries whose flush failed.', ['cache']);
+  const wbDead = r.events('cache_write_behind_dead_letters_total', 'Write-behind entries given up (dead-lettered).', [
     'cache',
   ]);
 
-  const lookup = (result: 'hit' | 'miss', op: string) => (m: Message) => {
-    lookups.inc(r.labels(lookups, { cache: m.namespace, tier: m.tier, result }));
-    const s = seconds(m.durationMs);
-    if (s !== undefined) operation.observe(r.labels(operation, { cache: m.namespace, tier: m.tier, op }), s);
+  const lookup = (result: 'hit' | 'miss') => (m: Message) => {
+    lookups.inc(1, m.namespace, m.tier, result);
+    // Only events that carry a duration are timed (the Cache may add durationMs later).
+    if (m.durationMs !== undefined) {
+      const s = seconds(m.durationMs);
+      if (s !== undefined) operation.observe(s, m.namespace, m.tier, 'get');
+    }
   };
-  r.on(c.hit, lookup('hit', 'get'));
-  r.on(c.miss, lookup('miss', 'get'));
-  r.on(c.stale, (m) => failsafe.inc(r.labels(failsafe, { cache: m.namespace, reason: m.reason })));
+  if (r.options.lookups === 'events') {
+    r.on(c.hit, lookup('hit'));
+    r.on(c.miss, lookup('miss'));
+  } else {
+    // Nobody listens to hit and miss, so the Cache does not even build those events.
+    lookups.onCollect(() => {
+      for (const cache of caches) {
+        const s = cache.stats();
+        lookups.at(cache.name, 'memory', 'hit').value = s.memoryHits ?? 0;
+        lookups.at(cache.name, 'memory', 'miss').value = s.memoryMisses ?? 0;
+        lookups.at(cache.name, 'redis', 'hit').value = s.redisHits ?? 0;
+        lookups.at(cache.name, 'redis', 'miss').value = s.redisMisses ?? 0;
+      }
+    });
+  }
+  r.on(c.stale, (m) => failsafe.inc(1, m.namespace, m.reason));
   r.on(c.set, (m) => {
-    writes.inc(r.labels(writes, { cache: m.namespace }));
-    const s = seconds(m.durationMs);
-    if (s !== undefined) operation.observe(r.labels(operation, { cache: m.namespace, tier: 'redis', op: 'set' }), s);
+    writes.inc(1, m.namespace);
+    if (m.durationMs !== undefined) {
+      const s = seconds(m.durationMs);
+      if (s !== undefined) operation.observe(s, m.namespace, 'redis', 'set');
+    }
   });
-  r.on(c.delete, (m) => {
-    const n = Array.isArray(m.keys) ? m.keys.length : 1;
-    deletes.inc(r.labels(deletes, { cache: m.namespace }), n);
-  });
+  r.on(c.delete, (m) => deletes.inc(Array.isArray(m.keys) ? m.keys.length : 1, m.namespace));
   r.on(c.factory, (m) => {
     const result = m.ok === false ? 'error' : 'success';
-    factoryCalls.inc(r.labels(factoryCalls, { cache: m.namespace, result }));
+    factoryCalls.inc(1, m.namespace, result);
     const s = seconds(m.durationMs);
-    if (s !== undefined) factoryDuration.observe(r.labels(factoryDuration, { cache: m.namespace, result }), s);
+    if (s !== undefined) factoryDuration.observe(s, m.namespace, result);
   });
-  r.on(c.timeout, (m) => timeouts.inc(r.labels(timeouts, { cache: m.namespace, kind: m.kind })));
-  r.on(c.refresh, (m) =>
-    refreshes.inc(r.labels(refreshes, { cache: m.namespace, result: m.ok === false ? 'error' : 'success' })),
-  );
-  r.on(c.refused, (m) => refused.inc(r.labels(refused, { cache: m.namespace, reason: m.reason })));
+  r.on(c.timeout, (m) => timeouts.inc(1, m.namespace, m.kind));
+  r.on(c.refresh, (m) => refreshes.inc(1, m.namespace, m.ok === false ? 'error' : 'success'));
+  r.on(c.refused, (m) => refused.inc(1, m.namespace, m.reason));
   r.on(c.error, (m) => {
-    errors.inc(r.labels(errors, { cache: m.namespace, operation: m.operation }));
+    errors.inc(1, m.namespace, m.operation);
     // A failed Redis read is a lookup that got no answer from that tier.
-    if (m.operation === 'get') lookups.inc(r.labels(lookups, { cache: m.namespace, tier: 'redis', result: 'error' }));
+    if (m.operation === 'get') lookups.inc(1, m.namespace, 'redis', 'error');
   });
-  r.on(c.evict, (m) => evictions.inc(r.labels(evictions, { cache: m.namespace, reason: m.reason })));
+  r.on(c.evict, (m) => evictions.inc(1, m.namespace, m.reason));
   r.on(c['write-behind'], (m) => {
-    const labels = r.labels(wbDepth, { cache: m.namespace });
     const depth = count(m.depth);
-    if (depth !== undefined) wbDepth.set(labels, depth);
-    const flushed = count(m.flushed);
-    if (flushed) wbFlushed.inc(labels, flushed);
-    const failed = count(m.failed);
-    if (failed) wbFailed.inc(labels, failed);
-    const dead = count(m.deadLettered);
-    if (dead) wbDead.inc(labels, dead);
+    if (depth !== undefined) wbDepth.set(r.labels(wbDepth, { cache: m.namespace }), depth);
+    wbFlushed.inc(count(m.flushed) ?? 0, m.namespace);
+    wbFailed.inc(count(m.failed) ?? 0, m.namespace);
+    wbDead.inc(count(m.deadLettered) ?? 0, m.namespace);
   });
 }

@@ -7,13 +7,17 @@ const RESULTS = ['applied', 'duplicate', 'late', 'dropped', 'invalid'] as const;
 /** Registers the stream-consumer metrics on `r`. */
 export function streamsMetrics(r: Registrar): void {
   const c = Channels.streams;
-  const records = r.counter(
+  const records = r.events(
     'stream_records_total',
     'Stream records by result: applied, duplicate, late, dropped, invalid.',
     ['source', 'result'],
   );
   const batches = r.histogram('stream_batch_duration_seconds', 'Duration of one consumed batch.', ['source'], 'slow');
-  const lag = r.gauge('stream_consumer_lag', 'Records behind the head of the partition.', ['source', 'topic', 'partition']);
+  const lag = r.gauge('stream_consumer_lag', 'Records behind the head of the partition.', [
+    'source',
+    'topic',
+    'partition',
+  ]);
   const depth = r.gauge('stream_queue_depth', 'Records waiting in the consumer queue.', ['source']);
   const paused = r.gauge('stream_queue_paused', '1 while the consumer is paused for back-pressure.', ['source']);
   const committed = r.gauge('stream_committed_offset', 'Last committed offset.', ['source', 'topic', 'partition']);
@@ -22,15 +26,14 @@ export function streamsMetrics(r: Registrar): void {
     'topic',
     'partition',
   ]);
-  const errors = r.counter('stream_errors_total', 'Consumer errors by operation.', ['source', 'operation']);
+  const errors = r.events('stream_errors_total', 'Consumer errors by operation.', ['source', 'operation']);
 
   r.on(c.batch, (m) => {
     for (const result of RESULTS) {
-      const n = count(m[result]);
-      if (n) records.inc(r.labels(records, { source: m.source, result }), n);
+      records.inc(count(m[result]) ?? 0, m.source, result);
     }
     const s = seconds(m.durationMs);
-    if (s !== undefined) batches.observe(r.labels(batches, { source: m.source }), s);
+    if (s !== undefined) batches.observe(s, m.source);
   });
   r.on(c.lag, (m) => {
     const n = Number(m.lag);
@@ -48,5 +51,5 @@ export function streamsMetrics(r: Registrar): void {
     if (Number.isFinite(offset)) committed.set(labels, offset);
     lastCommit.set(labels, Date.now() / 1000);
   });
-  r.on(c.error, (m) => errors.inc(r.labels(errors, { source: m.source, operation: m.operation })));
+  r.on(c.error, (m) => errors.inc(1, m.source, m.operation));
 }
