@@ -13,7 +13,7 @@ describe('README example', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     const code = /## Example\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1] as string;
     const port = await getFreePort();
-    const js = transformSync(code.replace(/^import .*$/gm, '').replaceAll('9464', String(port)), { loader: 'ts' }).code;
+    const js = transformSync(code.replace(/^import [^;]*;$/gm, '').replaceAll('9464', String(port)), { loader: 'ts' }).code;
     const logs: unknown[] = [];
     const scope: Record<string, unknown> = {
       ...metrics,
@@ -28,5 +28,22 @@ describe('README example', () => {
     const out = await run(...names.map((n) => scope[n]));
     expect(logs).toEqual([true]);
     expect(out.ready).toMatchObject({ ok: true, status: 'ok' });
+  });
+
+  it('lists every metric the package registers, with its labels', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const redis = core.createRedis({ url: testRedisUrl(), env: {} });
+    const handle = metrics.registerMetrics({ registry: new prom.Registry(), redis });
+    try {
+      for (const name of handle.metricNames) {
+        const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\` |`));
+        expect(row, `${name} has no row in the README`).toBeDefined();
+        const labels = (handle.registry.getSingleMetric(name) as unknown as { labelNames: string[] }).labelNames;
+        for (const label of labels) expect(row, `${name}: label ${label}`).toContain(`\`${label}\``);
+      }
+    } finally {
+      handle.unregister();
+      void redis.close();
+    }
   });
 });
