@@ -13,7 +13,9 @@ describe('README example', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     const code = /## Example\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1] as string;
     const port = await getFreePort();
-    const js = transformSync(code.replace(/^import [^;]*;$/gm, '').replaceAll('9464', String(port)), { loader: 'ts' }).code;
+    const js = transformSync(code.replace(/^import [^;]*;$/gm, '').replaceAll('9464', String(port)), {
+      loader: 'ts',
+    }).code;
     const logs: unknown[] = [];
     const scope: Record<string, unknown> = {
       ...metrics,
