@@ -9,6 +9,7 @@ import { parseInfo, type StrataRedis } from '@stratacache/core-client';
 import type { Cluster, Redis } from 'ioredis';
 import type { Registrar } from './registrar.js';
 import { ScrapeCache } from './scrape-cache.js';
+import { withTimeout } from './timeout.js';
 
 /** One node's INFO, or why it could not be read. */
 export interface NodeReading {
@@ -63,7 +64,7 @@ export function serverReader(
         nodes.map(async (node): Promise<NodeReading> => {
           const name = nodeName(node);
           try {
-            const text = await new ScrapeCache(() => node.info(), 0, timeoutMs, `INFO of ${name}`).read();
+            const text = await withTimeout(node.info(), timeoutMs, `INFO of ${name}`);
             return { node: name, info: parseInfo(text) };
           } catch (error) {
             const reason = reasonOf(error) ?? 'error';
