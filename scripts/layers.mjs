@@ -46,10 +46,20 @@ export const TEST_ONLY = ['@stratacache/test-utils'];
 /**
  * Implementations a package's tests may use, where shipped code only sees a
  * core-client contract: patterns' tests exercise its stampede lock with the
- * real `DistributedLock` of coordination, as an application would pass it in.
+ * real `DistributedLock` of coordination, as an application would pass it in;
+ * metrics' tests drive every layer whose channels it consumes.
  */
 export const TEST_IMPLEMENTATIONS = {
   '@stratacache/patterns': ['@stratacache/coordination'],
+  // metrics subscribes to every layer's channels by name; its tests drive the real layers
+  // (and serializers, which the Cache needs) to prove the names and payloads match.
+  '@stratacache/metrics': [
+    '@stratacache/coordination',
+    '@stratacache/invalidation',
+    '@stratacache/patterns',
+    '@stratacache/serializers',
+    '@stratacache/sessions',
+  ],
 };
 
 /** Every package below `name`: the transitive closure of its allowed imports. */

@@ -3,12 +3,12 @@
   starting at the first request. Denials can start a penalty block.
   keys:  1 the counter, 2 the penalty block key (same hash tag)
   args:  1 limit, 2 window ms, 3 cost, 4 block ms (0 = none)
-  reply: {allowed 0/1, remaining, reset ms, retry-after ms}
+  reply: {allowed 0/1, remaining, reset ms, retry-after ms[, 1 when refused by a penalty block]}
 ]]
 local limit, window, cost, block = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local blocked = redis.call('PTTL', KEYS[2])
 if blocked > 0 then
-  return {0, 0, blocked, blocked}
+  return {0, 0, blocked, blocked, 1}
 end
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 local ttl = redis.call('PTTL', KEYS[1])

@@ -2,14 +2,14 @@
   Sliding window rate limit, exact: a log of the last window's requests.
   keys:  1 the log (sorted set: entry -> time ms), 2 the penalty block key (same hash tag)
   args:  1 limit, 2 window ms, 3 cost, 4 block ms (0 = none)
-  reply: {allowed 0/1, remaining, reset ms, retry-after ms}
+  reply: {allowed 0/1, remaining, reset ms, retry-after ms[, 1 when refused by a penalty block]}
 ]]
 local limit, window, cost, block = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local blocked = redis.call('PTTL', KEYS[2])
 if blocked > 0 then
-  return {0, 0, blocked, blocked}
+  return {0, 0, blocked, blocked, 1}
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local count = redis.call('ZCARD', KEYS[1])

@@ -3,14 +3,14 @@
   previous window's count weighted by how much of it still overlaps.
   keys:  1 the counters (hash: w = window index, c = current, p = previous), 2 the penalty block key
   args:  1 limit, 2 window ms, 3 cost, 4 block ms (0 = none)
-  reply: {allowed 0/1, remaining, reset ms, retry-after ms}
+  reply: {allowed 0/1, remaining, reset ms, retry-after ms[, 1 when refused by a penalty block]}
 ]]
 local limit, window, cost, block = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local blocked = redis.call('PTTL', KEYS[2])
 if blocked > 0 then
-  return {0, 0, blocked, blocked}
+  return {0, 0, blocked, blocked, 1}
 end
 local index = math.floor(now / window)
 local state = redis.call('HMGET', KEYS[1], 'w', 'c', 'p')

@@ -4,14 +4,14 @@
   (elapsed ms * limit): no fractions accumulate rounding errors.
   keys:  1 the bucket (hash: t = tokens * window, ts = last update ms), 2 the penalty block key
   args:  1 limit (capacity), 2 window ms (time to refill from empty), 3 cost, 4 block ms (0 = none)
-  reply: {allowed 0/1, remaining, reset ms (until full), retry-after ms}
+  reply: {allowed 0/1, remaining, reset ms (until full), retry-after ms[, 1 when refused by a penalty block]}
 ]]
 local limit, window, cost, block = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local blocked = redis.call('PTTL', KEYS[2])
 if blocked > 0 then
-  return {0, 0, blocked, blocked}
+  return {0, 0, blocked, blocked, 1}
 end
 local full = limit * window
 local state = redis.call('HMGET', KEYS[1], 't', 'ts')

@@ -5,6 +5,7 @@
  * lets only a share of the fleet even try, so the claim traffic stays small.
  */
 import { luaScripts as coreScripts, type Duration, type StrataRedis } from '@stratacache/core-client';
+import { diagnostics } from './diagnostics.js';
 import { luaScripts } from './lua.generated.js';
 import { checkName, fraction, positiveMs } from './options.js';
 import { processId } from './process-id.js';
@@ -71,13 +72,21 @@ export class TaskClaims {
     const owner = options.owner ?? this.owner;
     const probability = fraction(options.probability ?? 1, 'probability');
     const key = this.key(id);
-    if (probability < 1 && Math.random() >= probability) return { claimed: false, owner: null, skipped: true };
+    if (probability < 1 && Math.random() >= probability) {
+      this.report('skipped', id);
+      return { claimed: false, owner: null, skipped: true };
+    }
     // SET NX GET (Redis 7): one command says whether we took it, and who holds it if not.
     const previous = (await this.redis.run('set', (c) =>
       c.call('SET', key, owner, 'PX', this.ttl(options), 'NX', 'GET'),
     )) as string | null;
+    this.report(previous === null ? 'claimed' : 'held', id);
     if (previous === null) return { claimed: true, owner, skipped: false };
     return { claimed: false, owner: previous, skipped: false };
+  }
+
+  private report(result: 'claimed' | 'held' | 'skipped' | 'renewed' | 'released' | 'not-owner', task: string): void {
+    diagnostics.publish('claim', { namespace: this.keys.namespace, result, task });
   }
 
   /** Whether task `id` is claimed, by whom, and for how much longer. */
@@ -98,12 +107,15 @@ export class TaskClaims {
       [this.key(id)],
       [owner, this.ttl(options)],
     )) as ['renewed' | 'claimed' | 'held', string];
+    this.report(status, id);
     return { status, owner: holder };
   }
 
   /** Releases the claim if ours; resolves whether it was. */
   async releaseClaim(id: string, owner = this.owner): Promise<boolean> {
-    return (await this.redis.runScript(coreScripts.compareAndDelete, [this.key(id)], [owner])) === 1;
+    const released = (await this.redis.runScript(coreScripts.compareAndDelete, [this.key(id)], [owner])) === 1;
+    this.report(released ? 'released' : 'not-owner', id);
+    return released;
   }
 }
 

@@ -4,6 +4,7 @@
  * skewed clocks still compare fairly.
  */
 import { type Duration, type StrataRedis, toMs } from '@stratacache/core-client';
+import { diagnostics } from './diagnostics.js';
 import { checkName, positiveMs, serverTimeMs } from './options.js';
 
 /** Options of {@link createHeartbeats}. */
@@ -29,6 +30,7 @@ export class Heartbeats {
   private readonly beatsKey: string;
   private readonly metaKey: string;
   private readonly windowMs: number;
+  private readonly about: { namespace: string; group: string };
 
   constructor(
     private readonly redis: StrataRedis,
@@ -39,6 +41,7 @@ export class Heartbeats {
     this.beatsKey = keys.key('hb', keys.tag(group), 'beats');
     this.metaKey = keys.key('hb', keys.tag(group), 'meta');
     this.windowMs = positiveMs(options.window ?? '30s', 'window');
+    this.about = { namespace: keys.namespace, group };
   }
 
   /** Records a beat of `workerId`, with optional metadata (JSON). */
@@ -56,6 +59,7 @@ export class Heartbeats {
         .exec();
       for (const [error] of results ?? []) if (error) throw error;
     });
+    diagnostics.publish('heartbeat', this.about);
   }
 
   /** Workers that beat within `within` (default the window), newest first. */
@@ -67,7 +71,9 @@ export class Heartbeats {
   /** Workers whose last beat is older than `since` ago (default the window), oldest first. */
   async dead(since?: Duration): Promise<WorkerBeat[]> {
     const before = (await serverTimeMs(this.redis)) - (since === undefined ? this.windowMs : toMs(since, 'since'));
-    return this.range('-inf', before, false);
+    const dead = await this.range('-inf', before, false);
+    diagnostics.publish('heartbeatDead', { ...this.about, count: dead.length });
+    return dead;
   }
 
   /** Forgets `workerId` (a worker that shut down cleanly). */

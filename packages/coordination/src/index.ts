@@ -5,6 +5,7 @@
 
 export type { ClaimOptions, ClaimResult, TaskClaimsOptions } from './claims.js';
 export { createTaskClaims, TaskClaims } from './claims.js';
+export { CoordinationChannels, lockFamily } from './diagnostics.js';
 export type { HeartbeatsOptions, WorkerBeat } from './heartbeats.js';
 export { createHeartbeats, Heartbeats } from './heartbeats.js';
 export type { AcquireOptions, FencedLock, LockManagerOptions, UsingOptions, UsingResult } from './locks.js';

@@ -17,6 +17,7 @@ import {
   type StrataRedis,
   toMs,
 } from '@stratacache/core-client';
+import { diagnostics, lockFamily, reportLockLost } from './diagnostics.js';
 import { luaScripts } from './lua.generated.js';
 import { checkName, positiveInt, positiveMs, sleep } from './options.js';
 import { randomToken } from './process-id.js';
@@ -110,21 +111,40 @@ export class Locks implements DistributedLock {
     const retryMs = o.retryDelay === undefined ? this.retryDelayMs : positiveMs(o.retryDelay, 'retryDelay');
     const key = this.lockKey(name);
     const fenceKey = this.fenceKey(name);
-    const deadline = performance.now() + waitMs;
+    const called = performance.now();
+    const deadline = called + waitMs;
+    let attempts = 0;
+    const gaveUp = (aborted: boolean): null => {
+      diagnostics.publish('lockTimeout', {
+        ...this.about(name),
+        waitMs: performance.now() - called,
+        aborted,
+      });
+      return null;
+    };
     for (;;) {
-      if (o.signal?.aborted) return null;
+      if (o.signal?.aborted) return gaveUp(true);
       const token = randomToken();
       // Validity is counted from before the request leaves: the server may set the TTL any time after.
       const started = performance.now();
       const fence = await this.redis.runScript(luaScripts.lockAcquire, [key, fenceKey], [token, ttlMs]);
-      if (fence !== null && fence !== undefined) return this.handle(name, key, token, Number(fence), ttlMs, started);
+      attempts++;
+      if (fence !== null && fence !== undefined) {
+        const lock = this.handle(name, key, token, Number(fence), ttlMs, started);
+        if (diagnostics.listening('lockAcquired')) {
+          const waitMs = performance.now() - called;
+          diagnostics.publish('lockAcquired', { ...this.about(name), waitMs, attempts, fence: lock.fence });
+        }
+        return lock;
+      }
+      if (attempts === 1) diagnostics.publish('lockContended', this.about(name));
       const left = deadline - performance.now();
-      if (left <= 0) return null;
+      if (left <= 0) return gaveUp(false);
       try {
         // Never sleep past the deadline: the last attempt lands on it.
         await sleep(Math.min(left, retryMs * (0.5 + Math.random())), o.signal);
       } catch {
-        return null;
+        return gaveUp(true);
       }
     }
   }
@@ -151,8 +171,9 @@ export class Locks implements DistributedLock {
     let extending: Promise<unknown> | undefined;
     let timer: NodeJS.Timeout | undefined;
     let watchdog: NodeJS.Timeout | undefined;
-    const lose = (reason: string, cause?: unknown) => {
+    const lose = (code: string, reason: string, cause?: unknown) => {
       if (!ended && !controller.signal.aborted) {
+        reportLockLost(lock, this.keys.namespace, name, code);
         controller.abort(
           new ConsistencyError(`Lock ${name} lost: ${reason}. Stop work that needs exclusive access.`, {
             cause,
@@ -165,11 +186,14 @@ export class Locks implements DistributedLock {
       if (ended) return;
       clearTimeout(watchdog);
       // If no extension lands before validity runs out, the lock must be assumed lost.
-      watchdog = setTimeout(() => lose('its validity ran out before an extension succeeded'), lock.remainingMs());
+      watchdog = setTimeout(
+        () => lose('expired', 'its validity ran out before an extension succeeded'),
+        lock.remainingMs(),
+      );
       timer = setTimeout(() => {
         if (ended) return;
         if (extensions >= maxExtensions) {
-          lose(`it reached maxExtensions (${maxExtensions})`);
+          lose('max-extensions', `it reached maxExtensions (${maxExtensions})`);
           return;
         }
         extending = lock.extend(lock.ttlMs).then(
@@ -178,9 +202,9 @@ export class Locks implements DistributedLock {
             if (ok) {
               extensions++;
               if (!controller.signal.aborted) arm();
-            } else lose('another holder has it (its TTL ran out)');
+            } else lose('not-held', 'another holder has it (its TTL ran out)');
           },
-          (error) => lose('an extension failed', error),
+          (error) => lose('extend-failed', 'an extension failed', error),
         );
       }, lock.ttlMs * extendAt);
     };
@@ -199,6 +223,7 @@ export class Locks implements DistributedLock {
     // (timers could not run), or if the lock was no longer ours to release.
     const expired = lock.remainingMs() === 0;
     const released = await lock.release().catch(() => false);
+    if (expired && released) reportLockLost(lock, this.keys.namespace, name, 'expired');
     if (!outcome.ok) throw outcome.error;
     return { acquired: true, value: outcome.value, lost: controller.signal.aborted || expired || !released };
   }
@@ -215,14 +240,23 @@ export class Locks implements DistributedLock {
       );
     }
     const fenceKey = `${key}:fence`;
-    return (await this.redis.runScript(luaScripts.fencedSet, [key, fenceKey], [value, fence])) === 1;
+    const written = (await this.redis.runScript(luaScripts.fencedSet, [key, fenceKey], [value, fence])) === 1;
+    if (!written) diagnostics.publish('fenceRefused', { namespace: this.keys.namespace, key, fence });
+    return written;
+  }
+
+  /** The bounded fields of a lock event (the full name is for logs, not labels). */
+  private about(name: string): { namespace: string; lock: string; name: string } {
+    return { namespace: this.keys.namespace, lock: lockFamily(name), name };
   }
 
   private handle(name: string, key: string, token: string, fence: number, ttlMs: number, started: number): FencedLock {
     const redis = this.redis;
+    const namespace = this.keys.namespace;
+    const heldSince = performance.now();
     let validUntil = started + ttlMs - drift(ttlMs);
     let currentTtl = ttlMs;
-    return {
+    const lock: FencedLock = {
       name,
       token,
       fence,
@@ -231,7 +265,16 @@ export class Locks implements DistributedLock {
       },
       remainingMs: () => Math.max(0, validUntil - performance.now()),
       async release() {
-        return (await redis.runScript(coreScripts.compareAndDelete, [key], [token])) === 1;
+        const held = (await redis.runScript(coreScripts.compareAndDelete, [key], [token])) === 1;
+        diagnostics.publish('lockReleased', {
+          namespace,
+          lock: lockFamily(name),
+          name,
+          holdMs: performance.now() - heldSince,
+          held,
+        });
+        if (!held) reportLockLost(lock, namespace, name, 'not-held');
+        return held;
       },
       async extend(newTtlMs = currentTtl) {
         const ttl = positiveMs(newTtlMs, 'ttl');
@@ -240,10 +283,11 @@ export class Locks implements DistributedLock {
         if (ok) {
           currentTtl = ttl;
           validUntil = sent + ttl - drift(ttl);
-        }
+        } else reportLockLost(lock, namespace, name, 'not-held');
         return ok;
       },
     };
+    return lock;
   }
 }
 

@@ -13,6 +13,7 @@ import {
   type StrataRedis,
   toMs,
 } from '@stratacache/core-client';
+import { diagnostics } from './diagnostics.js';
 import { luaScripts } from './lua.generated.js';
 import { MemoryLimiter } from './memory-limiter.js';
 import { checkName, positiveInt, positiveMs } from './options.js';
@@ -139,14 +140,33 @@ export class RateLimiter {
           timer = setTimeout(() => reject(new DeadlineExceeded()), this.deadlineMs);
         }),
       ])) as number[];
-      const [allowed, remaining, resetMs, retryAfterMs] = reply.map(Number) as [number, number, number, number];
+      const [allowed, remaining, resetMs, retryAfterMs, blocked] = reply.map(Number) as [
+        number,
+        number,
+        number,
+        number,
+        number | undefined,
+      ];
+      this.decided(allowed === 1 ? 'allowed' : blocked === 1 ? 'blocked' : 'limited', 'redis');
       return { allowed: allowed === 1, limit: this.max, remaining, resetMs, retryAfterMs, source: 'redis' };
     } catch (error) {
       if (!(error instanceof DeadlineExceeded) && !isUnavailable(error)) throw error;
-      return this.decideWithoutRedis(id, cost);
+      const result = this.decideWithoutRedis(id, cost);
+      this.decided(result.allowed ? 'allowed' : 'limited', result.source);
+      return result;
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private decided(decision: 'allowed' | 'limited' | 'blocked', source: RateLimitResult['source']): void {
+    diagnostics.publish('rateLimit', {
+      namespace: this.keys.namespace,
+      limiter: this.name,
+      algorithm: this.algorithm,
+      decision,
+      source,
+    });
   }
 
   /** Forgets `id`'s state and any penalty block. */

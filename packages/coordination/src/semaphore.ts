@@ -4,6 +4,7 @@
  * client clocks do not matter).
  */
 import { type Duration, type StrataRedis, toMs } from '@stratacache/core-client';
+import { diagnostics } from './diagnostics.js';
 import { luaScripts } from './lua.generated.js';
 import { checkName, positiveInt, positiveMs, serverTimeMs, sleep } from './options.js';
 import { randomToken } from './process-id.js';
@@ -37,6 +38,7 @@ export class Semaphore {
   private readonly limit: number;
   private readonly ttlMs: number;
   private readonly retryMs: number;
+  private readonly about: { namespace: string; semaphore: string };
 
   constructor(
     private readonly redis: StrataRedis,
@@ -50,11 +52,13 @@ export class Semaphore {
     this.limit = positiveInt(options.limit, 'limit');
     this.ttlMs = positiveMs(options.ttl ?? '30s', 'ttl');
     this.retryMs = positiveMs(options.retryDelay ?? '50ms', 'retryDelay');
+    this.about = { namespace: keys.namespace, semaphore: name };
   }
 
   /** Takes a slot, waiting up to `wait`; resolves null when none freed in time. */
   async acquire(options: { wait?: Duration; signal?: AbortSignal } = {}): Promise<SemaphorePermit | null> {
-    const deadline = performance.now() + (options.wait === undefined ? 0 : toMs(options.wait, 'wait'));
+    const called = performance.now();
+    const deadline = called + (options.wait === undefined ? 0 : toMs(options.wait, 'wait'));
     for (;;) {
       const token = randomToken();
       const fence = await this.redis.runScript(
@@ -62,12 +66,19 @@ export class Semaphore {
         [this.holdersKey, this.fenceKey],
         [token, this.limit, this.ttlMs],
       );
-      if (fence !== null && fence !== undefined) return this.permit(token, Number(fence));
-      if (options.signal?.aborted || performance.now() + this.retryMs > deadline) return null;
+      if (fence !== null && fence !== undefined) {
+        diagnostics.publish('semaphoreAcquired', { ...this.about, waitMs: performance.now() - called });
+        return this.permit(token, Number(fence));
+      }
+      const gaveUp = () => {
+        diagnostics.publish('semaphoreTimeout', { ...this.about, waitMs: performance.now() - called });
+        return null;
+      };
+      if (options.signal?.aborted || performance.now() + this.retryMs > deadline) return gaveUp();
       try {
         await sleep(this.retryMs * (0.5 + Math.random()), options.signal);
       } catch {
-        return null;
+        return gaveUp();
       }
     }
   }
@@ -79,10 +90,15 @@ export class Semaphore {
   }
 
   private permit(token: string, fence: number): SemaphorePermit {
+    const heldSince = performance.now();
     return {
       token,
       fence,
-      release: async () => (await this.redis.runScript(luaScripts.semaphoreRelease, [this.holdersKey], [token])) === 1,
+      release: async () => {
+        const held = (await this.redis.runScript(luaScripts.semaphoreRelease, [this.holdersKey], [token])) === 1;
+        diagnostics.publish('semaphoreReleased', { ...this.about, holdMs: performance.now() - heldSince, held });
+        return held;
+      },
       extend: async (ttl) =>
         (await this.redis.runScript(
           luaScripts.semaphoreExtend,

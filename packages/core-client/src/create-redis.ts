@@ -8,7 +8,7 @@ import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
 import { type BatchOptions, getMany, type SetManyEntry, setMany } from './batch.js';
 import { CircuitBreaker } from './breaker.js';
 import { RedisClock, timeReplyToMs } from './clock.js';
-import { publishDiagnostic } from './diagnostics.js';
+import { listeningTo, publishDiagnostic } from './diagnostics.js';
 import { mapRedisError } from './error-mapping.js';
 import { ConnectionError, type StratacacheError } from './errors.js';
 import { checkHealth, type HealthReport } from './health.js';
@@ -66,11 +66,14 @@ export class StrataRedis extends EventEmitter {
     this.client = this.connect(this.options.connectionName);
   }
 
-  /** One `TIME` round trip, in ms; on Cluster always from the same node, through a keyed script. */
+  /**
+   * One `TIME` round trip, in ms; on Cluster always from the same node, through a keyed script.
+   * Plumbing, not a user's command: it bypasses `run()` (no breaker vote, no command event).
+   */
   private serverTime(): Promise<number> {
-    if (this.options.mode !== 'cluster') return this.run('time', (c) => c.time()).then(timeReplyToMs);
+    if (this.options.mode !== 'cluster') return this.client.time().then(timeReplyToMs);
     const ref = this.keys('core').key('clock', 'ref');
-    return this.runScript(luaScripts.serverTime, [ref]).then(timeReplyToMs);
+    return runScript(this.client, luaScripts.serverTime, [ref]).then(timeReplyToMs);
   }
 
   /** `'standalone'`, `'sentinel'` or `'cluster'`. */
@@ -99,9 +102,14 @@ export class StrataRedis extends EventEmitter {
    */
   async run<T>(command: string, fn: (client: RedisConnection) => Promise<T>): Promise<T> {
     const attempt = async (): Promise<T> => {
+      // Timed only while someone listens: no clock reads on the hot path otherwise.
+      const started = listeningTo('command') ? performance.now() : -1;
       try {
-        return await fn(this.client);
+        const result = await fn(this.client);
+        if (started >= 0) this.timed(command, started, true);
+        return result;
       } catch (error) {
+        if (started >= 0) this.timed(command, started, false);
         let mapped = mapRedisError(error, command, this.#password);
         // "Unreachable" hides the real cause when the server refused our credentials.
         if (mapped.code === 'E_CONNECTION' && this.lastConnectionError?.code === 'E_CONFIG') {
@@ -117,6 +125,15 @@ export class StrataRedis extends EventEmitter {
       }
     };
     return this.breaker ? this.breaker.run(attempt) : attempt();
+  }
+
+  private timed(command: string, started: number, ok: boolean): void {
+    publishDiagnostic('command', {
+      client: this.options.connectionName,
+      command,
+      durationMs: performance.now() - started,
+      ok,
+    });
   }
 
   /** Runs a Lua script (EVALSHA, EVAL on NOSCRIPT). */

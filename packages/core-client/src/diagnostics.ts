@@ -3,35 +3,37 @@
  * Metrics (and anyone) subscribe by name, so no layer depends on metrics.
  * Messages never carry passwords or values.
  */
-import { channel } from 'node:diagnostics_channel';
+import { defineChannels } from './channels.js';
 
-/** Channel names published by core-client. */
-export const CoreChannels = Object.freeze({
+const core = defineChannels('core', {
   /** `{ client, mode }`: a connection became ready. */
-  connect: 'stratacache:core:connect',
+  connect: 'connect',
   /** `{ client, attempt, delayMs }`: a reconnect is scheduled. */
-  reconnect: 'stratacache:core:reconnect',
+  reconnect: 'reconnect',
   /** `{ client }`: a connection closed. */
-  close: 'stratacache:core:close',
+  close: 'close',
   /** `{ client, from, to, failures }`: the circuit breaker changed state. */
-  breaker: 'stratacache:core:breaker',
+  breaker: 'breaker',
   /** `{ client, command, code, message }`: a command failed. */
-  commandError: 'stratacache:core:command-error',
+  commandError: 'command-error',
   /** `{ client, downtimeMs, channels, patterns }`: the subscriber is back after a reconnect. */
-  resubscribed: 'stratacache:core:resubscribed',
+  resubscribed: 'resubscribed',
+  /**
+   * `{ client, command, durationMs, ok }`: a `redis.run()` call (one verb, which may send several
+   * commands) ended. Timed only while someone listens, so it costs nothing otherwise.
+   */
+  command: 'command',
 });
 
-const channels = {
-  connect: channel(CoreChannels.connect),
-  reconnect: channel(CoreChannels.reconnect),
-  close: channel(CoreChannels.close),
-  breaker: channel(CoreChannels.breaker),
-  commandError: channel(CoreChannels.commandError),
-  resubscribed: channel(CoreChannels.resubscribed),
-};
+/** Channel names published by core-client. */
+export const CoreChannels = core.names;
 
 /** Publishes `message` on the named core channel when anyone listens. */
 export function publishDiagnostic(name: keyof typeof CoreChannels, message: Record<string, unknown>): void {
-  const target = channels[name];
-  if (target.hasSubscribers) target.publish(message);
+  core.publish(name, message);
+}
+
+/** True when someone listens on the named core channel. */
+export function listeningTo(name: keyof typeof CoreChannels): boolean {
+  return core.listening(name);
 }

@@ -9,6 +9,8 @@ export type { BreakerState, BreakerStateChange, CircuitBreakerSettings } from '.
 export { CircuitBreaker, isAvailabilityFailure } from './breaker.js';
 export type { RedisClockOptions } from './clock.js';
 export { RedisClock } from './clock.js';
+export type { ChannelNames, ChannelSet } from './channels.js';
+export { defineChannels } from './channels.js';
 export type { RedisConnection } from './create-redis.js';
 export { createRedis, StrataRedis } from './create-redis.js';
 export { CoreChannels } from './diagnostics.js';

@@ -71,7 +71,7 @@ const KEY_ESCAPES: Readonly<Record<string, string>> = { '%25': '%', '%3A': ':', 
 /**
  * Pub/sub for one namespace. Every namespace of a client shares one
  * subscriber connection; each routes only its own channels.
- * Events: `resubscribed`, `message-error`.
+ * Events: `resubscribed`, `disconnected` (`{ since }`, once per outage), `message-error`.
  */
 export class PubSub extends EventEmitter {
   private subscriber: Redis | Cluster | undefined;
@@ -132,6 +132,14 @@ export class PubSub extends EventEmitter {
     options: SubscribeOptions<T> = {},
   ): Promise<Subscription> {
     return this.add(this.patterns, `${escapeGlob(this.topicStart)}${topicGlob}`, handler, options, 'pattern');
+  }
+
+  /**
+   * True while the subscriber connection is up and not waiting to resubscribe
+   * (false before the first subscribe, after a disconnect, and once closed).
+   */
+  get connected(): boolean {
+    return !this.closed && this.subscriber?.status === 'ready' && this.downSince === undefined;
   }
 
   /** Channels and patterns currently subscribed. */
@@ -233,7 +241,9 @@ export class PubSub extends EventEmitter {
       });
     };
     const onClose = () => {
-      this.downSince ??= Date.now();
+      if (this.downSince !== undefined) return;
+      this.downSince = Date.now();
+      this.emit('disconnected', { since: this.downSince });
     };
     const onReady = () => {
       if (this.downSince === undefined) return;

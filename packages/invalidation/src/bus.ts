@@ -11,7 +11,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { StrataRedis, Subscription } from '@stratacache/core-client';
+import type { PubSub, StrataRedis, Subscription } from '@stratacache/core-client';
+import { diagnostics, opName } from './diagnostics.js';
 import type { LocalTarget } from './targets.js';
 import { type InvalidationOp, parseWire, WIRE_VERSION, type WireMessage } from './wire.js';
 
@@ -58,6 +59,8 @@ export class InvalidationBus extends EventEmitter {
   private readonly maxRetry: number;
   private readonly retryIntervalMs: number;
   private onResubscribed: ((e: { downtimeMs: number }) => void) | undefined;
+  private onDisconnected: (() => void) | undefined;
+  private pubsub: PubSub | undefined;
 
   constructor(
     private readonly redis: StrataRedis,
@@ -86,16 +89,31 @@ export class InvalidationBus extends EventEmitter {
     this.onResubscribed = ({ downtimeMs }) => {
       // Whatever was published while we were away is gone: local state cannot be trusted.
       this.lastSeen.clear();
-      this.clearTargets('*');
+      diagnostics.publish('gap', { channel: this.topic, reason: 'resubscribed', downtimeMs });
+      this.clearTargets('*', 'resubscribed');
       this.emit('gap', { downtimeMs });
+      diagnostics.publish('connected', { channel: this.topic });
     };
+    this.onDisconnected = () => diagnostics.publish('disconnected', { channel: this.topic, reason: 'connection-lost' });
     pubsub.on('resubscribed', this.onResubscribed);
+    pubsub.on('disconnected', this.onDisconnected);
     try {
       this.subscription = await pubsub.subscribe(this.topic, (message) => this.receive(message));
     } catch (error) {
       pubsub.off('resubscribed', this.onResubscribed);
+      pubsub.off('disconnected', this.onDisconnected);
       throw error;
     }
+    this.pubsub = pubsub;
+    diagnostics.publish('connected', { channel: this.topic });
+  }
+
+  /**
+   * True while the bus is started and its subscriber connection is up and
+   * subscribed: remote invalidations are being heard. For readiness checks.
+   */
+  get connected(): boolean {
+    return this.subscription !== undefined && (this.pubsub?.connected ?? false);
   }
 
   /** Stops listening and flushing. */
@@ -105,12 +123,17 @@ export class InvalidationBus extends EventEmitter {
     // Last chance for queued invalidations; what still fails is reported, not dropped silently.
     if (this.retry.size > 0 && (await this.flush().catch(() => this.retry.size)) > 0) {
       this.emit('dropped', { count: this.retry.size, reason: 'stopped with publishes still failing' });
+      diagnostics.publish('dropped', { channel: this.topic, count: this.retry.size, reason: 'stopped' });
     }
     this.starting = undefined;
     if (this.onResubscribed)
       this.redis.pubsub(this.options.pubsubNamespace ?? 'events').off('resubscribed', this.onResubscribed);
+    if (this.onDisconnected) this.pubsub?.off('disconnected', this.onDisconnected);
+    const wasSubscribed = this.subscription !== undefined;
     await this.subscription?.unsubscribe();
     this.subscription = undefined;
+    this.pubsub = undefined;
+    if (wasSubscribed) diagnostics.publish('disconnected', { channel: this.topic, reason: 'stopped' });
   }
 
   /** Registers an in-memory tier; returns a function that unregisters it. */
@@ -152,6 +175,9 @@ export class InvalidationBus extends EventEmitter {
       t: at ?? this.redis.clock.now(),
     };
     this.dispatch(message, true);
+    if (diagnostics.listening('published')) {
+      diagnostics.publish('published', { channel: this.topic, namespace, op: opName(op), items: countOf(data) });
+    }
     await this.send(message);
   }
 
@@ -174,6 +200,12 @@ export class InvalidationBus extends EventEmitter {
     } catch (error) {
       this.emit('publish-error', error);
       this.enqueue(message);
+      diagnostics.publish('publishFailed', {
+        channel: this.topic,
+        namespace: message.n,
+        op: opName(message.o),
+        queued: this.retry.size,
+      });
     }
   }
 
@@ -198,6 +230,11 @@ export class InvalidationBus extends EventEmitter {
       // Application events cannot be summarised: the oldest go, and the loss is reported.
       for (const key of events.slice(0, events.length - this.maxRetry)) this.retry.delete(key);
       this.emit('dropped', { count: events.length - this.maxRetry, reason: 'application event retry queue full' });
+      diagnostics.publish('dropped', {
+        channel: this.topic,
+        count: events.length - this.maxRetry,
+        reason: 'queue-full',
+      });
     }
     this.retryTimer ??= setTimeout(() => {
       this.retryTimer = undefined;
@@ -222,13 +259,26 @@ export class InvalidationBus extends EventEmitter {
     if (last !== undefined && message.s > last + 1) {
       // Messages from this sender went missing: anything local may be stale.
       this.emit('gap', { from: message.i, expected: last + 1, got: message.s });
-      this.clearTargets('*');
+      diagnostics.publish('gap', { channel: this.topic, reason: 'sequence', missed: message.s - last - 1 });
+      this.clearTargets('*', 'gap');
+    }
+    if (diagnostics.listening('received')) {
+      diagnostics.publish('received', {
+        channel: this.topic,
+        namespace: message.n,
+        op: opName(message.o),
+        items: countOf(message.d),
+        delayMs: Math.max(0, Date.now() - message.t),
+      });
     }
     this.dispatch(message, false);
   }
 
   private dispatch(message: WireMessage, local: boolean): void {
     const items = Array.isArray(message.d) ? (message.d as string[]) : [];
+    if (message.o === 'c' && this.targets.size > 0) {
+      diagnostics.publish('clear', { channel: this.topic, namespace: message.n, reason: 'message' });
+    }
     for (const target of this.targets) {
       if (target.namespace !== undefined && message.n !== '*' && target.namespace !== message.n) continue;
       try {
@@ -255,7 +305,8 @@ export class InvalidationBus extends EventEmitter {
     }
   }
 
-  private clearTargets(namespace: string): void {
+  private clearTargets(namespace: string, reason: 'gap' | 'resubscribed'): void {
+    if (this.targets.size > 0) diagnostics.publish('clear', { channel: this.topic, namespace, reason });
     for (const target of this.targets) {
       if (namespace !== '*' && target.namespace !== undefined && target.namespace !== namespace) continue;
       try {
@@ -265,6 +316,11 @@ export class InvalidationBus extends EventEmitter {
       }
     }
   }
+}
+
+/** How many keys, prefixes or tags a message names (0 for a clear or an application event). */
+function countOf(data: unknown): number {
+  return Array.isArray(data) ? data.length : 0;
 }
 
 function applyTo(target: LocalTarget, op: InvalidationOp, items: string[], at: number): void {

@@ -5,6 +5,7 @@
 
 export type { InvalidationBusOptions, InvalidationEvent } from './bus.js';
 export { createInvalidationBus, InvalidationBus } from './bus.js';
+export { InvalidationChannels } from './diagnostics.js';
 export type { EntryStamp, InvalidationCounts, InvalidationStrategy, InvalidatorOptions } from './invalidator.js';
 export { createInvalidator, Invalidator } from './invalidator.js';
 export type { KeyspaceOptions } from './keyspace.js';

@@ -23,6 +23,7 @@ import {
 } from '@stratacache/core-client';
 import type { ChainableCommander } from 'ioredis';
 import type { InvalidationBus } from './bus.js';
+import { diagnostics } from './diagnostics.js';
 
 /** Options of {@link createInvalidator}. */
 export interface InvalidatorOptions {
@@ -214,7 +215,7 @@ export class Invalidator {
       return counts.reduce((a, b) => a + b, 0);
     });
     await this.bus?.publish('dk', this.namespace, [...keys]);
-    return removed;
+    return this.done('delete', 'key', removed);
   }
 
   /** Marks `keys` stale from now (readers may serve them within grace), and tells every instance. */
@@ -226,7 +227,7 @@ export class Invalidator {
     });
     for (const key of keys) remember(this.keyExpired, key, now);
     await this.bus?.publish('ek', this.namespace, [...keys], now);
-    return keys.length;
+    return this.done('expire', 'key', keys.length);
   }
 
   /** Shortens the TTL of `keys` to at most `ttl` (never lengthens it), and tells every instance. */
@@ -239,7 +240,7 @@ export class Invalidator {
     });
     // Local tiers drop them and read again: Redis still has the value until its new TTL.
     await this.bus?.publish('dk', this.namespace, [...keys]);
-    return changed;
+    return this.done('ttl', 'key', changed);
   }
 
   /** Deletes every key of this namespace starting with `prefix` (SCAN + UNLINK; `prefix` is escaped). */
@@ -248,7 +249,7 @@ export class Invalidator {
     const at = options.dryRun ? 0 : await this.markNamespace();
     const removed = await this.redis.unlinkMatching(pattern, { dryRun: options.dryRun });
     if (!options.dryRun) await this.bus?.publish('dp', this.namespace, [prefix], at);
-    return removed;
+    return options.dryRun ? removed : this.done('delete', 'prefix', removed);
   }
 
   /**
@@ -265,7 +266,7 @@ export class Invalidator {
       const literal = /^[^*?[\\]*/.exec(glob)?.[0] ?? '';
       await this.bus?.publish('dp', this.namespace, [literal], at);
     }
-    return removed;
+    return options.dryRun ? removed : this.done('delete', 'pattern', removed);
   }
 
   /**
@@ -307,6 +308,7 @@ export class Invalidator {
       }
     }
     await this.bus?.publish('dt', this.namespace, [...tags], at);
+    this.done('delete', 'tag', tags.length);
     return removed;
   }
 
@@ -315,7 +317,7 @@ export class Invalidator {
     if (tags.length === 0) return 0;
     const at = await this.recordTagTimes(tags, 'expired');
     await this.bus?.publish('et', this.namespace, [...tags], at);
-    return tags.length;
+    return this.done('expire', 'tag', tags.length);
   }
 
   /** Records that `key` depends on `parents`: invalidating a parent invalidates `key`. */
@@ -393,7 +395,13 @@ export class Invalidator {
     const removed = await this.redis.unlinkMatching(this.keys.all());
     this.forgetTimes();
     await this.bus?.publish('c', this.namespace, null, at);
-    return removed;
+    return this.done('delete', 'namespace', removed);
+  }
+
+  /** Publishes `invalidated` and passes `count` through. */
+  private done(strategy: InvalidationStrategy, target: string, count: number): number {
+    diagnostics.publish('invalidated', { namespace: this.namespace, strategy, target, count });
+    return count;
   }
 
   /** Stops following the bus. */
