@@ -489,7 +489,10 @@ export class Invalidator {
             const value = values[i];
             if (value === undefined) return;
             let times = read.get(map);
-            if (!times) read.set(map, (times = new Map()));
+            if (!times) {
+              times = new Map();
+              read.set(map, times);
+            }
             times.set(item, value);
           });
         }),

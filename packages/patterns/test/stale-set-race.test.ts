@@ -35,8 +35,8 @@ describe.each([
   it.each(verbs)(
     `%s: ${ROUNDS} randomized interleavings leave no stale value`,
     async (verb) => {
-      const stale = await randomizedRounds(env, verb, ROUNDS, 7);
-      expect(stale).toEqual([]);
+      const stale = await randomizedRounds(env, verb, ROUNDS, SEED);
+      expect(stale, `RACE_SEED=${SEED}`).toEqual([]);
     },
     120_000,
   );
