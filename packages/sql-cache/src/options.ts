@@ -64,7 +64,7 @@ export interface SqlCacheOptions {
   /**
    * Read the views of the database from `information_schema.view_table_usage`
    * on first use (PostgreSQL; MySQL 8.0.13+). A failed read is published and
-   * leaves declared views only. @default true
+   * leaves declared views only. @default true for postgres, false for mysql (MariaDB has no such view)
    */
   discoverViews?: boolean;
   /**
@@ -179,7 +179,7 @@ export function resolveSqlCacheOptions(options: SqlCacheOptions): Readonly<Resol
     categories: Object.freeze(categories),
     tableTtlMs,
     views,
-    discoverViews: options.discoverViews ?? true,
+    discoverViews: options.discoverViews ?? dialect === 'postgres',
     schemas,
     defaultSchema,
     parseCacheSize,
