@@ -19,7 +19,7 @@ import {
 } from '@stratacache/test-utils';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { afterAll } from 'vitest';
+import { afterAll, vi } from 'vitest';
 import { createSqlCache, type SqlCache, type SqlCacheOptions, type SqlDriver } from '../src/index.js';
 
 const redises: StrataRedis[] = [];
@@ -118,6 +118,16 @@ export function mysqlTables(pool: mysql.Pool): { prefix: string; drop(...tables:
       cleanups.unshift(() => pool.query(`DROP TABLE IF EXISTS ${tables.join(', ')}`).catch(() => {}));
     },
   };
+}
+
+/** Runs `fn` after the file, before the databases close (listeners, held connections). */
+export function onCleanup(fn: () => Promise<unknown>): void {
+  cleanups.unshift(fn);
+}
+
+/** Retries `check` (an assertion) until it passes, for what arrives asynchronously (bus, NOTIFY). */
+export function until(check: () => unknown | Promise<unknown>, timeoutMs = 10_000): Promise<unknown> {
+  return vi.waitFor(check, { timeout: timeoutMs, interval: 20 });
 }
 
 /** Collects messages of a diagnostics channel until `stop()`. */
