@@ -118,12 +118,11 @@ export class Horizons {
     const now = Date.now();
     if (this.anyOpen(tables, now)) return true;
     if (!this.redis || !this.keys) return false;
-    let stale: string[] | undefined;
-    for (const t of tables) {
+    const stale = tables.filter((t) => {
       const at = this.readAt.get(t);
-      if (at === undefined || now - at >= this.refreshMs) (stale ??= []).push(t);
-    }
-    if (!stale) return false;
+      return at === undefined || now - at >= this.refreshMs;
+    });
+    if (stale.length === 0) return false;
     return Promise.all(stale.map((t) => this.read(t))).then(
       () => this.anyOpen(tables, Date.now()),
       () => false,
@@ -173,7 +172,8 @@ export class Horizons {
           const now = Date.now();
           const open: Open = new Map();
           // Our own horizons stay as we know them; others are replaced by what Redis says.
-          for (const [tx, deadline] of this.open.get(table) ?? []) if (tx.startsWith(`${this.id}.`)) open.set(tx, deadline);
+          for (const [tx, deadline] of this.open.get(table) ?? [])
+            if (tx.startsWith(`${this.id}.`)) open.set(tx, deadline);
           for (let i = 0; i + 1 < list.length; i += 2) open.set(String(list[i]), now + Number(list[i + 1]));
           if (open.size > 0) this.open.set(table, open);
           else this.open.delete(table);

@@ -37,7 +37,9 @@ function qualified(table: string): string {
 function resolve(options: NotifyOptions): { channel: string; fn: string } {
   const channel = options.channel ?? 'stratacache_sql';
   if (!CHANNEL.test(channel))
-    throw new ConfigError(`channel must be a lower-case identifier (letters, digits, _); got ${JSON.stringify(channel)}`);
+    throw new ConfigError(
+      `channel must be a lower-case identifier (letters, digits, _); got ${JSON.stringify(channel)}`,
+    );
   return { channel, fn: `${ident(options.functionSchema ?? 'public')}.${ident(FUNCTION)}` };
 }
 
@@ -60,7 +62,8 @@ export async function installNotifyTriggers(
   tables: readonly string[] | 'all',
   options: NotifyOptions = {},
 ): Promise<string[]> {
-  if (sql.dialect !== 'postgres') throw new ConfigError('Notify triggers need PostgreSQL; MySQL relies on parsing and TTLs');
+  if (sql.dialect !== 'postgres')
+    throw new ConfigError('Notify triggers need PostgreSQL; MySQL relies on parsing and TTLs');
   const { channel, fn } = resolve(options);
   await sql.db.query(
     `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $body$
@@ -95,7 +98,8 @@ export interface NotifyListener {
 /** LISTENs on the channel and invalidates each notified table; a lost connection invalidates every table. */
 export async function listenForChanges(sql: SqlCache, options: NotifyOptions = {}): Promise<NotifyListener> {
   const listen = sql.db.listen?.bind(sql.db);
-  if (!listen) throw new ConfigError('listen needs a PostgreSQL adapter that can LISTEN (pg Pool or Client, postgres, pglite)');
+  if (!listen)
+    throw new ConfigError('listen needs a PostgreSQL adapter that can LISTEN (pg Pool or Client, postgres, pglite)');
   const { channel } = resolve(options);
   const failed = () => sql.counters.fellBack('invalidation-failed');
   return listen(channel, {

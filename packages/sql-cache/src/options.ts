@@ -113,7 +113,9 @@ export function resolveSqlCacheOptions(options: SqlCacheOptions): Readonly<Resol
     throw new ConfigError('cache must be a Cache of @stratacache/patterns (createCache({ tags: "lazy", ... }))');
   const db = options.db;
   if (!db || typeof db.query !== 'function' || typeof db.transaction !== 'function')
-    throw new ConfigError('db must be a driver from an adapter: pgDriver(pool), postgresDriver(sql), mysql2Driver(pool) or pgliteDriver(db)');
+    throw new ConfigError(
+      'db must be a driver from an adapter: pgDriver(pool), postgresDriver(sql), mysql2Driver(pool) or pgliteDriver(db)',
+    );
   const dialect = options.dialect ?? db.dialect;
   if (dialect !== 'postgres' && dialect !== 'mysql')
     throw new ConfigError(`dialect must be 'postgres' or 'mysql'; got ${JSON.stringify(dialect)}`);
@@ -126,7 +128,9 @@ export function resolveSqlCacheOptions(options: SqlCacheOptions): Readonly<Resol
   const category = (name: string, option: string): number => {
     const ttl = categories[name];
     if (ttl === undefined)
-      throw new ConfigError(`${option}: unknown category ${JSON.stringify(name)}; known: ${Object.keys(categories).join(', ')}`);
+      throw new ConfigError(
+        `${option}: unknown category ${JSON.stringify(name)}; known: ${Object.keys(categories).join(', ')}`,
+      );
     return ttl;
   };
   const defaults = options.defaults ?? {};

@@ -17,8 +17,8 @@ export interface PgResultLike {
 /** What the adapter uses of a pg `Client` (or a pooled client). */
 export interface PgClientLike {
   query(text: string, values?: unknown[]): Promise<PgResultLike | PgResultLike[]>;
-  on(event: string, listener: (arg: never) => void): unknown;
-  removeListener(event: string, listener: (arg: never) => void): unknown;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
 }
 
 /** A client checked out of a pg `Pool`. */
@@ -140,9 +140,9 @@ export function pgDriver(db: PgPoolLike | PgClientLike, options: PgDriverOptions
 async function listenOnClient(client: PgClientLike, channel: string, handlers: ListenHandlers) {
   const onNotification = ((m: { channel: string; payload?: string }) => {
     if (m.channel === channel) handlers.onMessage(m.payload ?? '');
-  }) as (arg: never) => void;
+  }) as (...args: unknown[]) => void;
   // The application owns this connection: once it is lost, there is nothing to LISTEN again on.
-  const onLost = ((error?: unknown) => handlers.onGap('connection-lost', error)) as (arg: never) => void;
+  const onLost = ((error?: unknown) => handlers.onGap('connection-lost', error)) as (...args: unknown[]) => void;
   client.on('notification', onNotification);
   client.on('error', onLost);
   client.on('end', onLost);
@@ -165,8 +165,8 @@ async function listenOnPool(pool: PgPoolLike, channel: string, handlers: ListenH
     const client = await pool.connect();
     const onNotification = ((m: { channel: string; payload?: string }) => {
       if (m.channel === channel) handlers.onMessage(m.payload ?? '');
-    }) as (arg: never) => void;
-    const onLost = ((error?: unknown) => lost(client, error)) as (arg: never) => void;
+    }) as (...args: unknown[]) => void;
+    const onLost = ((error?: unknown) => lost(client, error)) as (...args: unknown[]) => void;
     client.on('notification', onNotification);
     client.on('error', onLost);
     client.on('end', onLost);

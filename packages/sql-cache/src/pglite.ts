@@ -24,7 +24,7 @@ export interface PgliteTransactionLike {
 
 /** What the adapter uses of a PGlite instance. */
 export interface PgliteLike extends PgliteTransactionLike {
-  transaction<T>(fn: (tx: never) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: unknown) => Promise<T>): Promise<T>;
   listen(channel: string, callback: (payload: string) => void): Promise<() => Promise<void>>;
 }
 
@@ -45,7 +45,10 @@ function executor(db: PgliteTransactionLike): SqlExecutor {
       // Without parameters, exec() takes several statements in one text, as the simple protocol does.
       const results = await db.exec(sql);
       const last = results[results.length - 1] ?? { rows: [] };
-      return { rows: last.rows as Record<string, unknown>[], rowCount: results.reduce((n, r) => n + (r.affectedRows ?? 0), 0) || last.rows.length };
+      return {
+        rows: last.rows as Record<string, unknown>[],
+        rowCount: results.reduce((n, r) => n + (r.affectedRows ?? 0), 0) || last.rows.length,
+      };
     },
   };
 }
@@ -67,7 +70,7 @@ export function pgliteDriver(db: PgliteLike, options: PgliteDriverOptions = {}):
     pinned: true,
     ...executor(db),
     transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) =>
-      db.transaction(((tx: PgliteTransactionLike) => fn(executor(tx))) as (tx: never) => Promise<T>),
+      db.transaction(((tx: PgliteTransactionLike) => fn(executor(tx))) as (tx: unknown) => Promise<T>),
     async listen(channel: string, handlers: ListenHandlers) {
       const unlisten = await db.listen(channel, (payload) => handlers.onMessage(payload));
       return { close: () => unlisten() };

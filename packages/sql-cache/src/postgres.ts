@@ -17,7 +17,7 @@ export interface PostgresJsLike {
 
 /** What the adapter uses of the top-level postgres.js `sql`. */
 export interface PostgresJsRootLike extends PostgresJsLike {
-  begin(fn: (sql: never) => unknown): PromiseLike<unknown>;
+  begin(fn: (sql: unknown) => unknown): PromiseLike<unknown>;
   reserve?(): PromiseLike<PostgresJsLike & { release(): void }>;
   listen(channel: string, onNotify: (payload: string) => void, onListen?: () => void): PromiseLike<unknown>;
 }
@@ -35,7 +35,8 @@ function result(value: unknown): SqlResult {
 
 function executor(sql: PostgresJsLike): SqlExecutor {
   return {
-    query: async (text, params) => result(await sql.unsafe(text, params.length === 0 ? undefined : (params as never[]))),
+    query: async (text, params) =>
+      result(await sql.unsafe(text, params.length === 0 ? undefined : (params as never[]))),
   };
 }
 
@@ -56,7 +57,7 @@ export function postgresDriver(sql: PostgresJsRootLike, options: PostgresDriverO
     pinned: false,
     ...executor(sql),
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-      return (await sql.begin(((tx: PostgresJsLike) => fn(executor(tx))) as (sql: never) => unknown)) as T;
+      return (await sql.begin(((tx: PostgresJsLike) => fn(executor(tx))) as (sql: unknown) => unknown)) as T;
     },
     ...(sql.reserve
       ? {

@@ -13,13 +13,19 @@ import { ALL_TAG, tableTag } from './tags.js';
 export type Where = Record<string, unknown>;
 
 /** Loads the rows of a `getDataFromTable` call on a miss. */
-export type Fetcher<Row> = (request: { table: string; columns: readonly string[]; where: Where }) => Promise<Row[]> | Row[];
+export type Fetcher<Row> = (request: {
+  table: string;
+  columns: readonly string[];
+  where: Where;
+}) => Promise<Row[]> | Row[];
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
 
 function quote(name: string, dialect: string): string {
   if (!IDENT.test(name))
-    throw new ConfigError(`getDataFromTable: ${JSON.stringify(name)} is not a plain identifier (letters, digits, _ and one optional schema dot)`);
+    throw new ConfigError(
+      `getDataFromTable: ${JSON.stringify(name)} is not a plain identifier (letters, digits, _ and one optional schema dot)`,
+    );
   const q = dialect === 'mysql' ? '`' : '"';
   return name
     .split('.')

@@ -25,7 +25,9 @@ export class SqlTransaction implements SqlQueryable {
     options: QueryOptions = {},
   ): Promise<QueryResult<Row>> {
     if (this.ended)
-      return Promise.reject(new TransactionStateError('This transaction has ended: run statements inside its function'));
+      return Promise.reject(
+        new TransactionStateError('This transaction has ended: run statements inside its function'),
+      );
     return this.sql.run(this.ctx, sql, params, options) as Promise<QueryResult<Row>>;
   }
 
@@ -56,7 +58,9 @@ export async function runTransaction<T>(
   let finished = false;
   const pinned = sql.db.pinned;
   if (pinned && sql.main.tx)
-    throw new TransactionStateError('A transaction is already open on this connection (nested transactions are not supported)');
+    throw new TransactionStateError(
+      'A transaction is already open on this connection (nested transactions are not supported)',
+    );
   try {
     const result = await sql.db.transaction(async (executor: SqlExecutor) => {
       const ctx: Context = { executor, tx: state, tracksText: false };

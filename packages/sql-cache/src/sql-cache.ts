@@ -13,14 +13,20 @@ import { TransactionStateError } from './errors.js';
 import { Horizons } from './horizon.js';
 import { entryKey, queryHash } from './key.js';
 import { normalizeSql } from './normalize.js';
-import { resolveSqlCacheOptions, type ResolvedSqlCacheOptions, type SqlCacheOptions, tableId } from './options.js';
+import {
+  installNotifyTriggers,
+  listenForChanges,
+  type NotifyListener,
+  type NotifyOptions,
+  uninstallNotifyTriggers,
+} from './notify.js';
+import { type ResolvedSqlCacheOptions, resolveSqlCacheOptions, type SqlCacheOptions, tableId } from './options.js';
 import { ALL_TABLES, type Analysis, type SqlParser, type Statement } from './parse/analysis.js';
-import { type Context, TxState } from './transaction.js';
 import { type Fetcher, getDataFromTable, type Where } from './seed.js';
 import { openSession, runTransaction, type SqlSession, type SqlTransaction } from './session.js';
 import { ALL_TAG, tableTag } from './tags.js';
+import { type Context, TxState } from './transaction.js';
 import { Views } from './views.js';
-import { installNotifyTriggers, listenForChanges, type NotifyListener, type NotifyOptions, uninstallNotifyTriggers } from './notify.js';
 
 /** Options of one read or write. */
 export interface QueryOptions {
@@ -58,7 +64,8 @@ interface Memo {
 }
 
 const READ_KEYWORDS = /^\s*\(*\s*(select|values|table|show|describe|desc|explain)\b/i;
-const WRITE_WORDS = /\b(insert|update|delete|merge|truncate|replace|alter|drop|create|call|do|copy|grant|execute|upsert|load)\b/i;
+const WRITE_WORDS =
+  /\b(insert|update|delete|merge|truncate|replace|alter|drop|create|call|do|copy|grant|execute|upsert|load)\b/i;
 
 /** Query results of one database, cached in a patterns Cache. Create it with {@link createSqlCache}. */
 export class SqlCache implements SqlQueryable {
@@ -102,8 +109,11 @@ export class SqlCache implements SqlQueryable {
       horizon ? horizon.refreshMs : 0,
       () => this.counters.fellBack('horizon-error'),
     );
-    this.views = new Views(this.options.views, this.options.discoverViews, (t) => this.table(t), () =>
-      this.counters.fellBack('view-discovery-failed'),
+    this.views = new Views(
+      this.options.views,
+      this.options.discoverViews,
+      (t) => this.table(t),
+      () => this.counters.fellBack('view-discovery-failed'),
     );
     // A load whose Redis read failed must not be cached: the Cache tells us on its error channel,
     // synchronously, before it calls the factory.
@@ -407,7 +417,13 @@ export class SqlCache implements SqlQueryable {
     return { rows: result.rows, rowCount: result.rowCount, source: 'db' as const };
   }
 
-  private async uncached(ctx: Context, sql: string, params: readonly unknown[], reason: string, tables: readonly string[]) {
+  private async uncached(
+    ctx: Context,
+    sql: string,
+    params: readonly unknown[],
+    reason: string,
+    tables: readonly string[],
+  ) {
     const result = await ctx.executor.query(sql, params);
     this.counters.notCached(reason, tables);
     return { rows: result.rows, rowCount: result.rowCount, source: 'db' as const };
@@ -501,8 +517,7 @@ export class SqlCache implements SqlQueryable {
   ): Promise<QueryResult> {
     const writes = statements.filter((s) => s.kind === 'write');
     const controls = statements.filter((s) => s.kind === 'transaction');
-    if (writes.length === 0 && controls.length === 0)
-      return this.uncached(ctx, sql, params, 'several-statements', []);
+    if (writes.length === 0 && controls.length === 0) return this.uncached(ctx, sql, params, 'several-statements', []);
     const written = explicit ?? writes.flatMap((s) => this.writtenTables(s as Statement & { kind: 'write' }));
     if (controls.length > 0 && !ctx.tracksText)
       // e.g. 'BEGIN; UPDATE ...; COMMIT' as one text: it runs whole on one connection.
@@ -552,15 +567,13 @@ export class SqlCache implements SqlQueryable {
       this.retryTimer = undefined;
       const tables = [...this.pending];
       if (tables.length === 0) return;
-      void this.cache
-        .deleteByTag(tables.includes(ALL_TABLES) ? [ALL_TAG] : tables.map(tableTag))
-        .then(
-          () => {
-            for (const t of tables) this.pending.delete(t);
-            this.horizons.unhold(tables);
-          },
-          () => this.scheduleRetry(),
-        );
+      void this.cache.deleteByTag(tables.includes(ALL_TABLES) ? [ALL_TAG] : tables.map(tableTag)).then(
+        () => {
+          for (const t of tables) this.pending.delete(t);
+          this.horizons.unhold(tables);
+        },
+        () => this.scheduleRetry(),
+      );
     }, 1000);
     this.retryTimer.unref?.();
   }

@@ -10,8 +10,7 @@
  */
 import type { SqlExecutor } from './driver.js';
 
-const DISCOVER =
-  'SELECT view_schema, view_name, table_schema, table_name FROM information_schema.view_table_usage';
+const DISCOVER = 'SELECT view_schema, view_name, table_schema, table_name FROM information_schema.view_table_usage';
 
 /** The view map of one sql-cache. */
 export class Views {

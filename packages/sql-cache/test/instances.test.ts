@@ -2,8 +2,9 @@
  * Two instances of a service (separate connections, buses and memory
  * tiers, one Redis): a write through one is a miss on the other, memory tier included.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+
 import type pg from 'pg';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { pgDriver } from '../src/pg.js';
 import { hex, instance, pgPoolForTests, pgSchema, until } from './helpers.js';
 

@@ -4,8 +4,9 @@
  * The server comes from MYSQL_URL or 127.0.0.1:3306; without one these
  * tests fail with a message saying how to get one.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+
 import type mysql from 'mysql2/promise';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { mysql2Driver } from '../src/mysql2.js';
 import { instance, mysqlPoolForTests, mysqlTables } from './helpers.js';
 
@@ -25,7 +26,9 @@ async function setup() {
   await pool.query(`INSERT INTO ${orders} VALUES (1, 1, 10), (2, 2, 20)`);
   const inst = await instance(mysql2Driver(pool));
   const total = async () => {
-    const r = await inst.sql.query<{ total: number }>(`SELECT CAST(COALESCE(SUM(total), 0) AS SIGNED) AS total FROM ${orders}`);
+    const r = await inst.sql.query<{ total: number }>(
+      `SELECT CAST(COALESCE(SUM(total), 0) AS SIGNED) AS total FROM ${orders}`,
+    );
     return { total: Number(r.rows[0]?.total), source: r.source };
   };
   const names = async () => (await inst.sql.query(`SELECT name FROM ${customers} ORDER BY id`)).source;
@@ -37,9 +40,17 @@ describe('MySQL writes', () => {
     ['INSERT', (o) => `INSERT INTO ${o} VALUES (3, 1, 5)`, 35],
     ['UPDATE', (o) => `UPDATE ${o} SET total = total + 1 WHERE id = 1`, 31],
     ['DELETE', (o) => `DELETE FROM ${o} WHERE id = 2`, 10],
-    ['INSERT ... ON DUPLICATE KEY UPDATE', (o) => `INSERT INTO ${o} VALUES (1, 1, 50) ON DUPLICATE KEY UPDATE total = VALUES(total)`, 70],
+    [
+      'INSERT ... ON DUPLICATE KEY UPDATE',
+      (o) => `INSERT INTO ${o} VALUES (1, 1, 50) ON DUPLICATE KEY UPDATE total = VALUES(total)`,
+      70,
+    ],
     ['REPLACE', (o) => `REPLACE INTO ${o} VALUES (2, 2, 0)`, 10],
-    ['multi-table UPDATE (the joined table is written)', (o, c) => `UPDATE ${c} c JOIN ${o} o ON o.customer = c.id SET c.name = 'x', o.total = 0 WHERE c.id = 1`, 20],
+    [
+      'multi-table UPDATE (the joined table is written)',
+      (o, c) => `UPDATE ${c} c JOIN ${o} o ON o.customer = c.id SET c.name = 'x', o.total = 0 WHERE c.id = 1`,
+      20,
+    ],
     ['multi-table DELETE', (o, c) => `DELETE c, o FROM ${c} c JOIN ${o} o ON o.customer = c.id WHERE c.id = 2`, 10],
     ['TRUNCATE', (o) => `TRUNCATE TABLE ${o}`, 0],
   ];

@@ -8,7 +8,7 @@ describe('normalizeSql', () => {
   });
 
   it('keeps literals, quoted identifiers and dollar quotes as written', () => {
-    expect(normalizeSql("SELECT 'a   b',  \"x  y\"", 'postgres')).toBe("SELECT 'a   b', \"x  y\"");
+    expect(normalizeSql('SELECT \'a   b\',  "x  y"', 'postgres')).toBe('SELECT \'a   b\', "x  y"');
     expect(normalizeSql("SELECT 'it''s   x'", 'postgres')).toBe("SELECT 'it''s   x'");
     expect(normalizeSql('SELECT $$a   b$$,  $tag$ c  $tag$', 'postgres')).toBe('SELECT $$a   b$$, $tag$ c  $tag$');
     expect(normalizeSql('SELECT `a  b`  FROM t', 'mysql')).toBe('SELECT `a  b` FROM t');
@@ -28,7 +28,14 @@ describe('normalizeSql', () => {
   });
 
   it('never maps two different statements to one text', () => {
-    const texts = ["SELECT '  x'", "SELECT ' x'", 'SELECT 1 -- a\n, 2', 'SELECT 1 -- a , 2', 'SELECT $$ a$$', 'SELECT $$a$$'];
+    const texts = [
+      "SELECT '  x'",
+      "SELECT ' x'",
+      'SELECT 1 -- a\n, 2',
+      'SELECT 1 -- a , 2',
+      'SELECT $$ a$$',
+      'SELECT $$a$$',
+    ];
     const normalized = texts.map((t) => normalizeSql(t, 'postgres'));
     expect(new Set(normalized).size).toBe(texts.length);
   });
@@ -36,7 +43,20 @@ describe('normalizeSql', () => {
 
 describe('keys', () => {
   it('tells parameter types apart', () => {
-    const values = [1, '1', 1n, true, 'true', null, undefined, Number.NaN, new Date(0), new Date(0).toISOString(), Buffer.from('a'), 'YQ=='];
+    const values = [
+      1,
+      '1',
+      1n,
+      true,
+      'true',
+      null,
+      undefined,
+      Number.NaN,
+      new Date(0),
+      new Date(0).toISOString(),
+      Buffer.from('a'),
+      'YQ==',
+    ];
     const hashes = values.map((v) => queryHash('postgres', 'SELECT $1', [v]));
     expect(new Set(hashes).size).toBe(values.length);
   });

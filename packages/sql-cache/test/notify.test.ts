@@ -4,8 +4,9 @@
  * statement-level triggers and LISTEN; a killed LISTEN connection is a gap
  * that invalidates every table.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+
 import type pg from 'pg';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SqlCacheChannels } from '../src/index.js';
 import { pgDriver } from '../src/pg.js';
 import { hex, instance, listen, onCleanup, pgPoolForTests, pgSchema, until } from './helpers.js';
@@ -29,10 +30,10 @@ async function setup() {
   `);
   const channel = `ch_${hex()}`;
   const inst = await instance(pgDriver(pool));
-  const installed = await inst.sql.installNotifyTriggers(
-    [`${s}.customers`, `${s}.orders`, `${s}.audit`],
-    { channel, functionSchema: s },
-  );
+  const installed = await inst.sql.installNotifyTriggers([`${s}.customers`, `${s}.orders`, `${s}.audit`], {
+    channel,
+    functionSchema: s,
+  });
   expect(installed).toHaveLength(3);
   const listener = await inst.sql.listen({ channel });
   onCleanup(() => listener.close());
@@ -105,10 +106,9 @@ describe('NOTIFY from triggers', () => {
     await count('customers');
     expect((await count('customers')).source).toBe('cache');
     const invalidations = listen(SqlCacheChannels.invalidation);
-    const { rows } = await pool.query<{ pid: number }>(
-      'SELECT pid FROM pg_stat_activity WHERE query = $1',
-      [`LISTEN "${channel}"`],
-    );
+    const { rows } = await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE query = $1', [
+      `LISTEN "${channel}"`,
+    ]);
     expect(rows).toHaveLength(1);
     await pool.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
     await until(() =>

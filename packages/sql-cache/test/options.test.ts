@@ -1,6 +1,7 @@
 /** Bad options throw ConfigError naming the option; TTLs come from calls, categories and tables. */
-import { describe, expect, it } from 'vitest';
+
 import { createCache } from '@stratacache/patterns';
+import { describe, expect, it } from 'vitest';
 import { createSqlCache, DEFAULT_CATEGORIES, type SqlDriver } from '../src/index.js';
 
 /** A driver that must never be called: these tests check options only. */
@@ -37,7 +38,9 @@ describe('options', () => {
   });
 
   it('requires defaultSchema for qualified MySQL names', () => {
-    expect(() => createSqlCache({ cache, db: { ...driver, dialect: 'mysql' }, schemas: 'qualify' })).toThrow(/defaultSchema/);
+    expect(() => createSqlCache({ cache, db: { ...driver, dialect: 'mysql' }, schemas: 'qualify' })).toThrow(
+      /defaultSchema/,
+    );
   });
 
   it('ships the documented categories', () => {

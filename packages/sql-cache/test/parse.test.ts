@@ -66,7 +66,7 @@ describe('PostgreSQL (libpg-query)', () => {
 
   it('treats what it cannot know as a write of every table', () => {
     expect(one(pg, 'CALL do_things()')).toEqual({ kind: 'write', tables: ALL_TABLES });
-    expect(one(pg, "DO $$ BEGIN PERFORM 1; END $$")).toEqual({ kind: 'write', tables: ALL_TABLES });
+    expect(one(pg, 'DO $$ BEGIN PERFORM 1; END $$')).toEqual({ kind: 'write', tables: ALL_TABLES });
     expect(one(pg, 'ALTER TABLE t ADD COLUMN c int')).toEqual({ kind: 'write', tables: ALL_TABLES, ddl: true });
     expect(one(pg, 'DROP VIEW v')).toEqual({ kind: 'write', tables: ALL_TABLES, ddl: true });
   });

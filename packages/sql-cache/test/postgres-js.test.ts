@@ -1,10 +1,11 @@
 /** postgres.js (porsager) through its adapter: reads, writes, its own transaction, a reserved connection, LISTEN. */
+
+import { NEEDS_POSTGRES_SERVER, resolvePostgres } from '@stratacache/test-utils';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqlCacheChannels } from '../src/index.js';
 import { postgresDriver } from '../src/postgres.js';
 import { hex, instance, listen, pgPoolForTests, pgSchema, until } from './helpers.js';
-import { resolvePostgres, NEEDS_POSTGRES_SERVER } from '@stratacache/test-utils';
 
 let client: postgres.Sql;
 beforeAll(async () => {
@@ -72,7 +73,9 @@ describe('postgres.js', () => {
       await pool.query(`UPDATE ${s}.items SET n = 7 WHERE id = 1`);
       await until(async () => expect(await sum()).toEqual({ n: 9, source: 'db' }));
       const gaps = listen(SqlCacheChannels.invalidation);
-      await pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1`, [`listen "${channel}"`]);
+      await pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1`, [
+        `listen "${channel}"`,
+      ]);
       await until(() => expect(gaps.messages).toContainEqual({ table: '*', source: 'gap' }), 20_000);
       gaps.stop();
     } finally {

@@ -2,8 +2,9 @@
  * Every write path invalidates the tables it wrote, on PostgreSQL through
  * the pg adapter (a Pool): each test in a schema of its own.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+
 import type pg from 'pg';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SqlCacheChannels } from '../src/index.js';
 import { pgDriver } from '../src/pg.js';
 import { deferred, hooked, instance, listen, pgPoolForTests, pgSchema } from './helpers.js';
@@ -54,14 +55,44 @@ describe('every write path invalidates', () => {
     ['INSERT', (s) => `INSERT INTO ${s}.orders VALUES (3, 1, 5)`, 35],
     ['UPDATE', (s) => `UPDATE ${s}.orders SET total = total + 1 WHERE id = 1`, 31],
     ['DELETE', (s) => `DELETE FROM ${s}.orders WHERE id = 2`, 10],
-    ['upsert (INSERT ... ON CONFLICT)', (s) => `INSERT INTO ${s}.orders VALUES (1, 1, 50) ON CONFLICT (id) DO UPDATE SET total = EXCLUDED.total`, 70],
-    ['UPDATE ... FROM', (s) => `UPDATE ${s}.orders o SET total = st.total FROM ${s}.staging st WHERE st.id = o.id`, 120],
-    ['DELETE ... USING', (s) => `DELETE FROM ${s}.orders o USING ${s}.customers c WHERE c.id = o.customer AND c.name = 'bob'`, 10],
-    ['a data-modifying CTE', (s) => `WITH moved AS (DELETE FROM ${s}.staging RETURNING id, total) INSERT INTO ${s}.orders SELECT id + 10, 1, total FROM moved`, 430],
-    ['a CTE write inside a SELECT', (s) => `WITH gone AS (DELETE FROM ${s}.orders WHERE id = 1 RETURNING *) SELECT count(*) FROM gone`, 20],
-    ['MERGE', (s) => `MERGE INTO ${s}.orders o USING ${s}.staging st ON o.id = st.id WHEN MATCHED THEN UPDATE SET total = st.total WHEN NOT MATCHED THEN INSERT VALUES (st.id, 1, st.total)`, 420],
+    [
+      'upsert (INSERT ... ON CONFLICT)',
+      (s) => `INSERT INTO ${s}.orders VALUES (1, 1, 50) ON CONFLICT (id) DO UPDATE SET total = EXCLUDED.total`,
+      70,
+    ],
+    [
+      'UPDATE ... FROM',
+      (s) => `UPDATE ${s}.orders o SET total = st.total FROM ${s}.staging st WHERE st.id = o.id`,
+      120,
+    ],
+    [
+      'DELETE ... USING',
+      (s) => `DELETE FROM ${s}.orders o USING ${s}.customers c WHERE c.id = o.customer AND c.name = 'bob'`,
+      10,
+    ],
+    [
+      'a data-modifying CTE',
+      (s) =>
+        `WITH moved AS (DELETE FROM ${s}.staging RETURNING id, total) INSERT INTO ${s}.orders SELECT id + 10, 1, total FROM moved`,
+      430,
+    ],
+    [
+      'a CTE write inside a SELECT',
+      (s) => `WITH gone AS (DELETE FROM ${s}.orders WHERE id = 1 RETURNING *) SELECT count(*) FROM gone`,
+      20,
+    ],
+    [
+      'MERGE',
+      (s) =>
+        `MERGE INTO ${s}.orders o USING ${s}.staging st ON o.id = st.id WHEN MATCHED THEN UPDATE SET total = st.total WHEN NOT MATCHED THEN INSERT VALUES (st.id, 1, st.total)`,
+      420,
+    ],
     ['TRUNCATE', (s) => `TRUNCATE ${s}.orders`, 0],
-    ['several statements in one text', (s) => `UPDATE ${s}.customers SET name = 'x'; DELETE FROM ${s}.orders WHERE id = 1`, 20],
+    [
+      'several statements in one text',
+      (s) => `UPDATE ${s}.customers SET name = 'x'; DELETE FROM ${s}.orders WHERE id = 1`,
+      20,
+    ],
   ];
 
   it.each(writes)('%s', async (_name, write, after) => {

@@ -6,8 +6,9 @@
  * between COMMIT and the invalidation), then 1,000 randomized rounds over two
  * instances, counting stale reads (asserted 0).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+
 import type pg from 'pg';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { SqlDriver } from '../src/index.js';
 import { pgDriver } from '../src/pg.js';
 import { deferred, hex, hooked, instance, pgPoolForTests, pgSchema, sleep } from './helpers.js';
@@ -19,11 +20,16 @@ beforeAll(async () => {
 
 async function counterTable(): Promise<string> {
   const s = await pgSchema(pool);
-  await pool.query(`CREATE TABLE ${s}.counter (id int PRIMARY KEY, v int NOT NULL); INSERT INTO ${s}.counter VALUES (1, 0)`);
+  await pool.query(
+    `CREATE TABLE ${s}.counter (id int PRIMARY KEY, v int NOT NULL); INSERT INTO ${s}.counter VALUES (1, 0)`,
+  );
   return `${s}.counter`;
 }
 
-const readValue = async (sql: { query: (q: string) => Promise<{ rows: unknown[]; source: string }> }, table: string) => {
+const readValue = async (
+  sql: { query: (q: string) => Promise<{ rows: unknown[]; source: string }> },
+  table: string,
+) => {
   const r = await sql.query(`SELECT v FROM ${table} WHERE id = 1`);
   return { v: (r.rows[0] as { v: number }).v, source: r.source };
 };
@@ -114,11 +120,13 @@ describe('forced interleavings', () => {
 });
 
 describe('randomized interleavings', () => {
-  it('1,000 rounds of readers racing a committing writer on two instances: 0 stale results', { timeout: 180_000 }, async () => {
+  it('1,000 rounds of readers racing a committing writer on two instances: 0 stale results', {
+    timeout: 180_000,
+  }, async () => {
     const table = await counterTable();
     const prefix = `t-${hex()}`;
     // Random pauses where the race lives: after the database answers (before a write-back) and after COMMIT.
-    const jitter = () => (Math.random() < 0.5 ? sleep(Math.random() * 3) : new Promise((r) => setImmediate(r)));
+    const jitter = (): Promise<void> => (Math.random() < 0.5 ? sleep(Math.random() * 3).then(() => {}) : new Promise<void>((r) => setImmediate(r)));
     const shaken = (): SqlDriver => hooked(pgDriver(pool), { afterQuery: jitter, afterTransaction: jitter });
     const a = await instance(shaken(), { prefix });
     const b = await instance(shaken(), { prefix });

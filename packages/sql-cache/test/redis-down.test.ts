@@ -3,8 +3,9 @@
  * configured timeouts, nothing is written back (to either tier), it is
  * counted, and a write made meanwhile is invalidated once Redis is back.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+
 import type pg from 'pg';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SqlCacheChannels } from '../src/index.js';
 import { pgDriver } from '../src/pg.js';
 import { instance, listen, pgPoolForTests, pgSchema, privateRedis, until } from './helpers.js';
@@ -15,12 +16,20 @@ beforeAll(async () => {
 });
 
 describe('Redis down', () => {
-  it('paused (SIGSTOP): reads run on the database, nothing is cached, writes are invalidated when it is back', { timeout: 60_000 }, async () => {
+  it('paused (SIGSTOP): reads run on the database, nothing is cached, writes are invalidated when it is back', {
+    timeout: 60_000,
+  }, async () => {
     const s = await pgSchema(pool);
-    await pool.query(`CREATE TABLE ${s}.items (id int PRIMARY KEY, name text); INSERT INTO ${s}.items VALUES (1, 'a'), (2, 'b')`);
+    await pool.query(
+      `CREATE TABLE ${s}.items (id int PRIMARY KEY, name text); INSERT INTO ${s}.items VALUES (1, 'a'), (2, 'b')`,
+    );
     const server = await privateRedis();
     const { sql, cache } = await instance(pgDriver(pool), {
-      redis: { url: server.url, commandTimeout: '300ms', breaker: { failureThreshold: 3, window: '10s', openDuration: '1s' } },
+      redis: {
+        url: server.url,
+        commandTimeout: '300ms',
+        breaker: { failureThreshold: 3, window: '10s', openDuration: '1s' },
+      },
     });
     const byId = (id: number) => sql.query<{ name: string }>(`SELECT name FROM ${s}.items WHERE id = $1`, [id]);
     expect(await byId(1)).toMatchObject({ rows: [{ name: 'a' }], source: 'db' });

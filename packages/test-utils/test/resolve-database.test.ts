@@ -46,7 +46,10 @@ describe('resolveMysql', () => {
 
   it('uses the local server when its port answers', async () => {
     const port = await listening();
-    expect(await resolveMysql({ env: {}, port })).toEqual({ source: 'local', url: `mysql://root@127.0.0.1:${port}/test` });
+    expect(await resolveMysql({ env: {}, port })).toEqual({
+      source: 'local',
+      url: `mysql://root@127.0.0.1:${port}/test`,
+    });
   });
 
   it('fails with a message saying how to get a server when none answers', async () => {

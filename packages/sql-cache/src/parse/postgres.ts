@@ -199,7 +199,13 @@ function analyzeNode(type: string, body: Node): Statement {
     if (body.is_from) return rel ? { kind: 'write', tables: [tableOf(rel)] } : { kind: 'write', tables: ALL_TABLES };
     return { kind: 'uncacheable', reason: 'copy', tables: rel ? [tableOf(rel)] : [] };
   }
-  if (type === 'SelectStmt' || type === 'InsertStmt' || type === 'UpdateStmt' || type === 'DeleteStmt' || type === 'MergeStmt') {
+  if (
+    type === 'SelectStmt' ||
+    type === 'InsertStmt' ||
+    type === 'UpdateStmt' ||
+    type === 'DeleteStmt' ||
+    type === 'MergeStmt'
+  ) {
     const found: Found = { reads: [], writes: [], locking: false, volatile: undefined };
     walkKey(type, body, [], found);
     if (found.writes.length > 0) return { kind: 'write', tables: unique(found.writes) };
