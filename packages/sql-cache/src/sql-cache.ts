@@ -4,14 +4,12 @@
  * cache while they write (horizons). See the README for the guarantees.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { type Duration, type StrataRedis, toMs } from '@stratacache/core-client';
+import type { Duration, StrataRedis } from '@stratacache/core-client';
 import { type Cache, PatternsChannels } from '@stratacache/patterns';
 import { LRUCache } from 'lru-cache';
 import { Counters, type SqlCacheStats } from './diagnostics.js';
-import type { SqlDriver, SqlExecutor, SqlResult } from './driver.js';
-import { TransactionStateError } from './errors.js';
+import type { SqlDriver, SqlResult } from './driver.js';
 import { Horizons } from './horizon.js';
-import { entryKey, queryHash } from './key.js';
 import { normalizeSql } from './normalize.js';
 import {
   installNotifyTriggers,
@@ -22,11 +20,13 @@ import {
 } from './notify.js';
 import { type ResolvedSqlCacheOptions, resolveSqlCacheOptions, type SqlCacheOptions, tableId } from './options.js';
 import { ALL_TABLES, type Analysis, type SqlParser, type Statement } from './parse/analysis.js';
+import { read } from './read-path.js';
 import { type Fetcher, getDataFromTable, type Where } from './seed.js';
 import { openSession, runTransaction, type SqlSession, type SqlTransaction } from './session.js';
 import { ALL_TAG, tableTag } from './tags.js';
 import { type Context, TxState } from './transaction.js';
 import { Views } from './views.js';
+import { control, several, write, writtenTables } from './write-path.js';
 
 /** Options of one read or write. */
 export interface QueryOptions {
@@ -82,7 +82,7 @@ export class SqlCache implements SqlQueryable {
   private parserReady = false;
   private parserLoading: Promise<void> | undefined;
   private readonly memo: LRUCache<string, Memo>;
-  private readonly views: Views;
+  /** @internal */ readonly views: Views;
   private readonly redisErrors = new Set<string>();
   private readonly onPatternsError: (message: unknown) => void;
   private readonly pending = new Set<string>();
@@ -266,8 +266,8 @@ export class SqlCache implements SqlQueryable {
     if (!memo.analysis.ok) {
       this.counters.parseFailed(memo.analysis.reason, this.dialect);
       const looksWrite = !READ_KEYWORDS.test(sql) || WRITE_WORDS.test(sql);
-      if (looksWrite) return this.write(ctx, sql, params, explicit ?? [ALL_TABLES]);
-      if (explicit || options.tags) return this.read(ctx, sql, params, options, memo, explicit ?? []);
+      if (looksWrite) return write(this, ctx, sql, params, explicit ?? [ALL_TABLES]);
+      if (explicit || options.tags) return read(this, ctx, sql, params, options, memo.normalized, explicit ?? []);
       return this.uncached(ctx, sql, params, 'unparseable', []);
     }
     const statements = memo.analysis.statements;
@@ -275,18 +275,18 @@ export class SqlCache implements SqlQueryable {
       const s = statements[0] as Statement;
       switch (s.kind) {
         case 'read':
-          return this.read(ctx, sql, params, options, memo, explicit ?? s.tables.map((t) => this.table(t)));
+          return read(this, ctx, sql, params, options, memo.normalized, explicit ?? s.tables.map((t) => this.table(t)));
         case 'uncacheable':
           return this.uncached(ctx, sql, params, s.reason, s.tables);
         case 'write':
-          return this.write(ctx, sql, params, explicit ?? this.writtenTables(s));
+          return write(this, ctx, sql, params, explicit ?? writtenTables(this, s));
         case 'transaction':
-          return this.control(ctx, sql, params, s.op);
+          return control(this, ctx, sql, params, s.op);
         case 'other':
           return this.execute(ctx, sql, params);
       }
     }
-    return this.several(ctx, sql, params, statements, explicit);
+    return several(this, ctx, sql, params, statements, explicit);
   }
 
   /** @internal Invalidates `tables` (`'*'`: all) through the Cache: Redis tag times and the bus. */
@@ -335,36 +335,6 @@ export class SqlCache implements SqlQueryable {
 
   // ------------------------------------------------------------------ reads
 
-  private async read(
-    ctx: Context,
-    sql: string,
-    params: readonly unknown[],
-    options: QueryOptions,
-    memo: Memo,
-    named: readonly string[],
-  ): Promise<QueryResult> {
-    if (!this.views.ready) await this.views.load(this.db);
-    const tables = this.views.expand(named);
-    if (options.cache === false) return this.uncached(ctx, sql, params, 'cache-false', tables);
-    if (tables.length === 0 && !options.tags?.length) return this.uncached(ctx, sql, params, 'no-tables', tables);
-    const tx = ctx.tx;
-    if (tx?.wrote(tables)) return this.bypass(ctx, sql, params, tables);
-    const key = entryKey(tables[0], queryHash(this.dialect, memo.normalized, params));
-    const tags = [...tables.map(tableTag), ALL_TAG, ...(options.tags ?? [])];
-    const { value, source } = await this.cached(
-      tables,
-      key,
-      tags,
-      this.ttlOf(options, tables),
-      async () => {
-        const result = await ctx.executor.query(sql, params);
-        return { rows: result.rows, rowCount: result.rowCount };
-      },
-      tx !== undefined,
-    );
-    return { rows: value.rows, rowCount: value.rowCount, source };
-  }
-
   /**
    * @internal The cached read every verb shares: bypassed while Redis is down
    * or a horizon is open on one of `tables`, else `getOrSet` whose result is
@@ -411,136 +381,17 @@ export class SqlCache implements SqlQueryable {
     return { value, source: ran ? 'db' : 'cache' };
   }
 
-  private async bypass(ctx: Context, sql: string, params: readonly unknown[], tables: readonly string[]) {
-    const result = await ctx.executor.query(sql, params);
-    this.counters.lookup(tables, 'bypass');
-    return { rows: result.rows, rowCount: result.rowCount, source: 'db' as const };
-  }
-
-  private async uncached(
-    ctx: Context,
-    sql: string,
-    params: readonly unknown[],
-    reason: string,
-    tables: readonly string[],
-  ) {
+  /** @internal */
+  async uncached(ctx: Context, sql: string, params: readonly unknown[], reason: string, tables: readonly string[]) {
     const result = await ctx.executor.query(sql, params);
     this.counters.notCached(reason, tables);
     return { rows: result.rows, rowCount: result.rowCount, source: 'db' as const };
   }
 
-  private async execute(ctx: Context, sql: string, params: readonly unknown[]): Promise<QueryResult> {
+  /** @internal */
+  async execute(ctx: Context, sql: string, params: readonly unknown[]): Promise<QueryResult> {
     const result = await ctx.executor.query(sql, params);
     return { rows: result.rows, rowCount: result.rowCount, source: 'db' };
-  }
-
-  private ttlOf(options: QueryOptions, tables: readonly string[]): number {
-    if (options.ttl !== undefined) return toMs(options.ttl, 'ttl');
-    if (options.category !== undefined) {
-      const ttl = this.options.categories[options.category];
-      if (ttl === undefined) throw new TypeError(`query: unknown category ${JSON.stringify(options.category)}`);
-      return ttl;
-    }
-    let ttl: number | undefined;
-    for (const t of tables) {
-      const own = this.options.tableTtlMs.get(t);
-      if (own !== undefined && (ttl === undefined || own < ttl)) ttl = own;
-    }
-    return ttl ?? this.options.defaultTtlMs;
-  }
-
-  // ------------------------------------------------------------------ writes and transaction control
-
-  private writtenTables(s: Statement & { kind: 'write' }): string[] {
-    if (s.ddl) this.views.refresh();
-    if (s.tables === ALL_TABLES) return [ALL_TABLES];
-    return this.views.expand(s.tables.map((t) => this.table(t)));
-  }
-
-  private async write(ctx: Context, sql: string, params: readonly unknown[], tables: readonly string[]) {
-    if (ctx.tx) {
-      await this.openHorizon(ctx.tx, tables);
-      return this.execute(ctx, sql, params);
-    }
-    // Autocommit: the statement commits as it resolves; invalidate after it, never concurrently.
-    const tx = this.newTx();
-    await this.openHorizon(tx, tables);
-    try {
-      return await this.execute(ctx, sql, params);
-    } finally {
-      // Also after a failure: a lost connection leaves the outcome unknown, and a needless invalidation is cheap.
-      await this.committed(tx);
-    }
-  }
-
-  private async control(ctx: Context, sql: string, params: readonly unknown[], op: string): Promise<QueryResult> {
-    if (!ctx.tracksText) {
-      // BEGIN on a pool runs on whichever connection answers: the statements after it may not share it.
-      throw new TransactionStateError(
-        `'${op}' through a pool cannot hold a transaction: use sql.transaction(fn), or sql.connect() for a connection of your own`,
-      );
-    }
-    const tx = ctx.tx;
-    if (op === 'begin') {
-      const result = await this.execute(ctx, sql, params);
-      ctx.tx ??= this.newTx();
-      return result;
-    }
-    if (op === 'commit' || op === 'prepare') {
-      ctx.tx = undefined;
-      try {
-        return await this.execute(ctx, sql, params);
-      } finally {
-        // A failed COMMIT may still have committed (the connection dropped): invalidate anyway.
-        if (tx) await this.committed(tx);
-      }
-    }
-    if (op === 'rollback') {
-      ctx.tx = undefined;
-      try {
-        return await this.execute(ctx, sql, params);
-      } finally {
-        if (tx) await this.rolledBack(tx);
-      }
-    }
-    // SAVEPOINT, RELEASE, ROLLBACK TO: the tables written so far stay written (safe).
-    return this.execute(ctx, sql, params);
-  }
-
-  /** Several statements in one text: run once; their writes and transaction control applied in order. */
-  private async several(
-    ctx: Context,
-    sql: string,
-    params: readonly unknown[],
-    statements: readonly Statement[],
-    explicit: string[] | undefined,
-  ): Promise<QueryResult> {
-    const writes = statements.filter((s) => s.kind === 'write');
-    const controls = statements.filter((s) => s.kind === 'transaction');
-    if (writes.length === 0 && controls.length === 0) return this.uncached(ctx, sql, params, 'several-statements', []);
-    const written = explicit ?? writes.flatMap((s) => this.writtenTables(s as Statement & { kind: 'write' }));
-    if (controls.length > 0 && !ctx.tracksText)
-      // e.g. 'BEGIN; UPDATE ...; COMMIT' as one text: it runs whole on one connection.
-      return this.write({ ...ctx, tx: undefined }, sql, params, written);
-    if (controls.length === 0) return this.write(ctx, sql, params, written);
-    // Simulate the transaction state through the text; the writes are invalidated once it has run.
-    const tx = ctx.tx ?? this.newTx();
-    await this.openHorizon(tx, written);
-    let open = ctx.tx !== undefined;
-    for (const s of statements) {
-      if (s.kind !== 'transaction') continue;
-      if (s.op === 'begin') open = true;
-      else if (s.op === 'commit' || s.op === 'rollback' || s.op === 'prepare') open = false;
-    }
-    try {
-      return await this.execute(ctx, sql, params);
-    } finally {
-      if (open) ctx.tx = tx;
-      else {
-        ctx.tx = undefined;
-        await this.committed(tx);
-      }
-    }
   }
 
   // ------------------------------------------------------------------ parsing
@@ -592,6 +443,3 @@ export class SqlCache implements SqlQueryable {
 export function createSqlCache(options: SqlCacheOptions): SqlCache {
   return new SqlCache(options);
 }
-
-/** @internal For transactions and sessions: the executor sql-cache runs a context on. */
-export type { SqlExecutor };

@@ -126,7 +126,8 @@ describe('randomized interleavings', () => {
     const table = await counterTable();
     const prefix = `t-${hex()}`;
     // Random pauses where the race lives: after the database answers (before a write-back) and after COMMIT.
-    const jitter = (): Promise<void> => (Math.random() < 0.5 ? sleep(Math.random() * 3).then(() => {}) : new Promise<void>((r) => setImmediate(r)));
+    const jitter = (): Promise<void> =>
+      Math.random() < 0.5 ? sleep(Math.random() * 3).then(() => {}) : new Promise<void>((r) => setImmediate(r));
     const shaken = (): SqlDriver => hooked(pgDriver(pool), { afterQuery: jitter, afterTransaction: jitter });
     const a = await instance(shaken(), { prefix });
     const b = await instance(shaken(), { prefix });
