@@ -52,8 +52,6 @@ export interface SqlCacheOptions {
     ttl?: Duration;
     /** Category when neither the call nor the tables say. @default 'default' */
     category?: string;
-    /** TTL spread (0.1 = +-10%) so results written together do not expire together. @default 0.1 */
-    jitter?: number;
   };
   /** TTLs by category, merged over the built-ins: static 24h, reference 1h, default 5m, volatile 30s. */
   categories?: Record<string, Duration>;
@@ -95,7 +93,6 @@ export interface ResolvedSqlCacheOptions {
   dialect: 'postgres' | 'mysql';
   parser: SqlParser | undefined;
   defaultTtlMs: number;
-  jitter: number;
   categories: Readonly<Record<string, number>>;
   tableTtlMs: ReadonlyMap<string, number>;
   views: ReadonlyMap<string, readonly string[]>;
@@ -138,8 +135,6 @@ export function resolveSqlCacheOptions(options: SqlCacheOptions): Readonly<Resol
     defaults.ttl !== undefined
       ? positive(toMs(defaults.ttl, 'defaults.ttl'), 'defaults.ttl')
       : category(defaults.category ?? 'default', 'defaults.category');
-  const jitter = defaults.jitter ?? 0.1;
-  if (!(jitter >= 0 && jitter < 1)) throw new ConfigError(`defaults.jitter must be in [0, 1); got ${jitter}`);
   const schemas = options.schemas ?? 'ignore';
   if (schemas !== 'ignore' && schemas !== 'qualify')
     throw new ConfigError(`schemas must be 'ignore' or 'qualify'; got ${JSON.stringify(schemas)}`);
@@ -179,7 +174,6 @@ export function resolveSqlCacheOptions(options: SqlCacheOptions): Readonly<Resol
     dialect,
     parser,
     defaultTtlMs,
-    jitter,
     categories: Object.freeze(categories),
     tableTtlMs,
     views,

@@ -261,7 +261,8 @@ export class SqlCache implements SqlQueryable {
   async run(ctx: Context, sql: string, params: readonly unknown[], options: QueryOptions): Promise<QueryResult> {
     if (typeof sql !== 'string' || sql.trim() === '') throw new TypeError('query: sql must be a non-empty string');
     if (!Array.isArray(params)) throw new TypeError('query: params must be an array');
-    const memo = await this.analyze(sql);
+    // A repeated text is one LRU lookup, without an extra await.
+    const memo = this.memo.get(sql) ?? (await this.analyze(sql));
     const explicit = options.tables?.map((t) => this.table(t));
     if (!memo.analysis.ok) {
       this.counters.parseFailed(memo.analysis.reason, this.dialect);
@@ -362,21 +363,22 @@ export class SqlCache implements SqlQueryable {
     }
     let ran = false;
     this.redisErrors.delete(key);
-    const value = (await this.cache.getOrSet(
-      key,
-      async (fctx) => {
-        ran = true;
-        const loaded = await load();
-        if (inTransaction) fctx.skip();
-        else if (this.redisErrors.delete(key)) {
-          // Redis failed on this load: the result goes to the caller only, not to any tier.
-          this.counters.fellBack('redis-error');
-          fctx.skip();
-        }
-        return loaded;
-      },
-      { ttl: ttlMs, tags, jitter: this.options.jitter },
-    )) as V;
+    // No per-call options: a hit then takes the Cache's resolved defaults (no option parsing per read);
+    // a miss sets its TTL and tags from the factory. The Cache's `defaults.jitter` spreads the TTL.
+    const value = (await this.cache.getOrSet(key, async (fctx) => {
+      ran = true;
+      const loaded = await load();
+      if (inTransaction) fctx.skip();
+      else if (this.redisErrors.delete(key)) {
+        // Redis failed on this load: the result goes to the caller only, not to any tier.
+        this.counters.fellBack('redis-error');
+        fctx.skip();
+      } else {
+        fctx.setTtl(ttlMs);
+        fctx.setTags(tags);
+      }
+      return loaded;
+    })) as V;
     this.counters.lookup(tables, ran ? 'miss' : 'hit');
     return { value, source: ran ? 'db' : 'cache' };
   }

@@ -18,7 +18,6 @@ describe('options', () => {
     [{ cache: undefined }, /cache must be a Cache/],
     [{ db: {} }, /db must be a driver/],
     [{ dialect: 'sqlite' }, /dialect must be/],
-    [{ defaults: { jitter: 2 } }, /defaults.jitter/],
     [{ defaults: { ttl: 'soon' } }, /defaults.ttl/],
     [{ defaults: { category: 'nope' } }, /defaults.category: unknown category "nope"/],
     [{ categories: { hot: -1 } }, /categories.hot/],
