@@ -38,9 +38,13 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function startRedis() {
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => {} };
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
   process.once('exit', () => child.kill());
   const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50 });
   probe.on('error', () => {});
@@ -97,7 +101,10 @@ async function main() {
   const redisServer = await startRedis();
   const prefix = `sb${randomBytes(4).toString('hex')}`;
   const schema = `bench_${randomBytes(4).toString('hex')}`;
-  const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 4 });
+  const pool = new pg.Pool({
+    connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    max: 4,
+  });
   const results = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, rows: ROWS };
   const redis = createRedis({ url: redisServer.url, env: {}, prefix });
   const raw = new Redis(redisServer.url);
@@ -105,7 +112,9 @@ async function main() {
   try {
     console.log(`seeding ${ROWS} rows in ${schema} ...`);
     await pool.query(`CREATE SCHEMA ${schema}`);
-    await pool.query(`CREATE TABLE ${schema}.sales (id int PRIMARY KEY, region int, product int, amount numeric(10,2), at timestamptz)`);
+    await pool.query(
+      `CREATE TABLE ${schema}.sales (id int PRIMARY KEY, region int, product int, amount numeric(10,2), at timestamptz)`,
+    );
     await pool.query(
       `INSERT INTO ${schema}.sales SELECT g, g % 20, g % 500, (g % 1000) / 10.0, now() - (g || ' minutes')::interval FROM generate_series(1, $1) g`,
       [ROWS],
@@ -163,7 +172,8 @@ async function main() {
     await myParser.load().catch(() => {});
     let n = 0;
     results.parse = await compare({
-      'libpg-query, distinct text': async () => pgParser.analyze(`SELECT * FROM orders o JOIN items i ON i.order_id = o.id WHERE o.id = ${n++}`),
+      'libpg-query, distinct text': async () =>
+        pgParser.analyze(`SELECT * FROM orders o JOIN items i ON i.order_id = o.id WHERE o.id = ${n++}`),
       'node-sql-parser (MySQL), distinct text': async () =>
         myParser.analyze(`SELECT * FROM orders o JOIN items i ON i.order_id = o.id WHERE o.id = ${n++}`),
       'sql-cache query, repeated text (memo + key)': () => sqlM.query(heavy),
@@ -175,12 +185,22 @@ async function main() {
 
     mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
     const stamp = results.date.slice(0, 10);
-    writeFileSync(new URL(`../results/sql-cache-${stamp}.json`, import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(new URL('../results/sql-cache-latest.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(
+      new URL(`../results/sql-cache-${stamp}.json`, import.meta.url),
+      `${JSON.stringify(results, null, 2)}\n`,
+    );
+    writeFileSync(
+      new URL('../results/sql-cache-latest.json', import.meta.url),
+      `${JSON.stringify(results, null, 2)}\n`,
+    );
     const heavyRatio = results.heavy[1].ratio;
     const hitRatio = results.hitVsRaw[1].ratio;
-    console.log(`\ncached heavy query ${heavyRatio}x the uncached one (target >= 20x): ${heavyRatio >= 20 ? 'met' : 'not yet'}`);
-    console.log(`cache hit ${hitRatio}x a raw GET of the same bytes (target >= 0.83x, within 1.2x): ${hitRatio >= 1 / 1.2 ? 'met' : 'not yet'}`);
+    console.log(
+      `\ncached heavy query ${heavyRatio}x the uncached one (target >= 20x): ${heavyRatio >= 20 ? 'met' : 'not yet'}`,
+    );
+    console.log(
+      `cache hit ${hitRatio}x a raw GET of the same bytes (target >= 0.83x, within 1.2x): ${hitRatio >= 1 / 1.2 ? 'met' : 'not yet'}`,
+    );
     sqlR.close();
     sqlM.close();
     redisOnly.close();
