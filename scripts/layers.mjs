@@ -12,7 +12,7 @@ export const LAYERS = {
   '@stratacache/sessions': ['@stratacache/core-client', '@stratacache/serializers'],
   '@stratacache/metrics': ['@stratacache/core-client'],
   '@stratacache/patterns': ['@stratacache/core-client', '@stratacache/serializers', '@stratacache/invalidation'],
-  '@stratacache/sql-cache': ['@stratacache/patterns'],
+  '@stratacache/sql-cache': ['@stratacache/patterns', '@stratacache/core-client', '@stratacache/invalidation'],
   // Private: any package's tests may use it; it uses no layer.
   '@stratacache/test-utils': [],
   // Applications and benchmarks sit on top.

@@ -113,3 +113,36 @@ describe('guards that no clock doubt or timing weakens', () => {
     }
   });
 });
+
+describe('single-flight never hands out a value older than an invalidation', () => {
+  it.each([
+    ['without a bus', false],
+    ['with a bus', true],
+  ])('a getOrSet after a delete does not join the load that began before it (%s)', async (_label, withBus) => {
+    const p = prefix();
+    const env = await raceEnv(() => client({ prefix: p }), { memory: false });
+    const redis = client({ prefix: p });
+    const { createCache } = await import('../src/index.js');
+    const c = withBus ? env.loader : createCache<string>({ redis, memory: false });
+    try {
+      let source = 'old';
+      const read = deferred();
+      const resume = deferred();
+      const first = c.getOrSet('k', async () => {
+        const v = source;
+        read.resolve();
+        await resume.promise;
+        return v;
+      });
+      await read.promise;
+      source = 'new';
+      await c.delete('k');
+      const second = c.getOrSet('k', async () => source);
+      expect(await second).toBe('new');
+      resume.resolve();
+      expect(await first).toBe('old'); // its own caller began before the delete
+    } finally {
+      await env.close();
+    }
+  });
+});

@@ -6,6 +6,7 @@
  * - `startRedisServer`: extra servers with a password, ACL users, TLS,
  *   maxmemory or DEBUG, that tests can stop, kill, pause and restart.
  * - `redisTest`, `uniqueNamespace`, `cleanupNamespace`: isolation per test.
+ * - `resolvePostgres`, `resolveMysql`: the databases of tests (env URL, local server, PGlite / a clear error).
  */
 
 export { dockerAnswers } from './docker.js';
@@ -23,6 +24,19 @@ export type { RedisSentinelHandle, RedisSentinelOptions } from './redis-sentinel
 export { startRedisSentinel } from './redis-sentinel.js';
 export type { AclUser, RedisServerHandle, RedisServerOptions } from './redis-server.js';
 export { endProcess, RedisServerStartError, spawnRedisProcess, startRedisServer } from './redis-server.js';
+export type {
+  PostgresSource,
+  ResolveDatabaseOptions,
+  ResolvedMysql,
+  ResolvedPostgres,
+} from './resolve-database.js';
+export {
+  NEEDS_POSTGRES_SERVER,
+  NO_MYSQL_MESSAGE,
+  portAnswers,
+  resolveMysql,
+  resolvePostgres,
+} from './resolve-database.js';
 export type { RedisSource, ResolvedRedis, ResolveRedisOptions } from './resolve-redis.js';
 export { binaryRuns, NO_REDIS_MESSAGE, resolveRedis } from './resolve-redis.js';
 export type { TlsFixture } from './tls-fixture.js';

@@ -16,8 +16,9 @@ import type { CacheStats } from '../diagnostics.js';
 import { EntryKind, encodeTombstone } from '../entry.js';
 import type { Factory } from '../factory.js';
 import { luaScripts } from '../lua.generated.js';
+import type { MemoryEntry } from '../memory-tier.js';
 import { type EntryOptions, type ResolvedEntryOptions, resolveEntryOptions } from '../options.js';
-import { registerMemoryTarget } from './bus-target.js';
+import { registerBusTarget } from './bus-target.js';
 import { setStrict, validateLater } from './consistency.js';
 import { load, refreshIfDue } from './load-path.js';
 import { getOrSetMany, type ManyResult } from './many.js';
@@ -91,7 +92,7 @@ export class Cache<T = unknown> {
       inflight: new Map(),
       telemetry: new Telemetry(namespace),
     };
-    this.unregister = registerMemoryTarget(this.ns);
+    this.unregister = registerBusTarget(this.ns);
     // Evictions are counted on the root cache: the memory tier is shared by its namespaces.
     if (ctx.memory && !ctx.memory.hasEvictionListener) {
       const telemetry = this.ns.telemetry;
@@ -290,8 +291,8 @@ export class Cache<T = unknown> {
     const { invalidator } = this.ns;
     if (invalidator) await invalidator.clear();
     else await broadcast(this.ns, 'c', null, false);
-    // Without a bus (or memory-only), nobody dispatched the clear to this process's memory.
-    if (!this.ns.ctx.bus) this.ns.ctx.memory?.deleteWhere((key) => key.startsWith(this.ns.nsHead));
+    // Without a bus (or memory-only), nobody dispatched the clear to this process.
+    if (!this.ns.ctx.bus) this.forgetLocally();
   }
 
   /** Deletes every entry holding one of `tags` (they become misses). Loads in flight cannot write them back. */
@@ -299,20 +300,20 @@ export class Cache<T = unknown> {
     if (this.ns.invalidator) await this.ns.invalidator.deleteByTag(tags);
     else await broadcast(this.ns, 'dt', [...tags], false);
     if (!this.ns.ctx.bus)
-      this.ns.ctx.memory?.deleteWhere(
-        (key, e) => key.startsWith(this.ns.nsHead) && e.tags.some((t) => tags.includes(t)),
-      );
+      this.forgetLocally((key, e) => key.startsWith(this.ns.nsHead) && e.tags.some((t) => tags.includes(t)));
   }
 
   /** Marks every entry holding one of `tags` stale (kept for grace readers). */
   async expireByTag(tags: readonly string[]): Promise<void> {
     if (this.ns.invalidator) await this.ns.invalidator.expireByTag(tags);
     else await broadcast(this.ns, 'et', [...tags], false);
-    if (!this.ns.ctx.bus)
+    if (!this.ns.ctx.bus) {
+      this.ns.ctx.coherence.wideInvalidation();
       this.ns.ctx.memory?.expireWhere(
         this.ns.ctx.clock.now(),
         (key, e) => key.startsWith(this.ns.nsHead) && e.tags.some((t) => tags.includes(t)),
       );
+    }
   }
 
   /**
@@ -327,7 +328,7 @@ export class Cache<T = unknown> {
     let removed = 0;
     if (this.ns.invalidator) removed = await this.ns.invalidator.deleteByPrefix(relative);
     else await broadcast(this.ns, 'dp', [relative], false);
-    if (!this.ns.ctx.bus) this.ns.ctx.memory?.deleteWhere((key) => key.startsWith(this.ns.nsHead + relative));
+    if (!this.ns.ctx.bus) this.forgetLocally((key) => key.startsWith(this.ns.nsHead + relative));
     return removed;
   }
 
@@ -353,6 +354,14 @@ export class Cache<T = unknown> {
       await this.delete(key).catch(noop);
       return { cached: false, error };
     }
+  }
+
+  /** Without a bus: what a wide invalidation's message would do here (memory entries, loads in flight). */
+  private forgetLocally(
+    test: (key: string, entry: MemoryEntry) => boolean = (key) => key.startsWith(this.ns.nsHead),
+  ): void {
+    this.ns.ctx.coherence.wideInvalidation();
+    this.ns.ctx.memory?.deleteWhere(test);
   }
 
   // ---------------------------------------------------------------- namespaces, stats

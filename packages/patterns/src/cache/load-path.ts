@@ -30,14 +30,15 @@ export function load<V>(
   opts: ResolvedEntryOptions,
   force: boolean,
 ): Promise<V> {
-  const flight = ns.inflight.get(rk);
+  const flight = joinable(ns, rk);
   if (flight) return flight.result as Promise<V>;
   let endFlight!: () => void;
   const until = new Promise<void>((resolve) => {
     endFlight = resolve;
   });
+  const mark = ns.ctx.coherence.mark();
   const result = runLoad(ns, key, rk, factory, opts, force, endFlight);
-  const entry: Flight = { result };
+  const entry: Flight = { result, mark };
   ns.inflight.set(rk, entry);
   // The flight ends when the factory ends, even if callers were answered earlier (soft timeout).
   void until.then(() => {
@@ -46,6 +47,17 @@ export function load<V>(
   });
   result.then(noop, noop);
   return result;
+}
+
+/**
+ * The load of `rk` in flight that a new caller may share: none when this
+ * instance heard of an invalidation of the key since it began (its value may
+ * predate it; the new caller loads afresh, the old flight still answers its own).
+ */
+export function joinable(ns: NamespaceState, rk: string): Flight | undefined {
+  const flight = ns.inflight.get(rk);
+  if (flight === undefined || ns.ctx.coherence.touchedSince(rk, flight.mark)) return undefined;
+  return flight;
 }
 
 /** Starts one background load when a hit finds less than `refreshAhead` of the TTL left. */

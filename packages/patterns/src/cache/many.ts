@@ -5,6 +5,7 @@
  */
 import { EntryKind } from '../entry.js';
 import type { ResolvedEntryOptions } from '../options.js';
+import { joinable } from './load-path.js';
 import { isOutage, lookupMany } from './read-path.js';
 import { handOut, type NamespaceState } from './state.js';
 import { store } from './write-path.js';
@@ -37,7 +38,7 @@ export async function getOrSetMany<V>(
       if (opts.throwErrors || !isOutage(f.error)) throw f.error;
       redisUp = false;
     }
-    const flight = ns.inflight.get(rks[i] as string);
+    const flight = joinable(ns, rks[i] as string);
     if (flight) {
       waits.push(
         flight.result.then((v) => {
@@ -79,10 +80,13 @@ async function loadMissing<V>(
     return missingKeys.map((k, j) => pick(result, k, j));
   })();
   // Each missing key is in flight, so a getOrSet of one of them joins this batch.
-  missing.forEach((i, j) => {
+  const mark = ns.ctx.coherence.mark();
+  const flights = missing.map((i, j) => {
     const result = batch.then((list) => list[j]);
     result.catch(noop);
-    ns.inflight.set(rks[i] as string, { result });
+    const flight = { result, mark };
+    ns.inflight.set(rks[i] as string, flight);
+    return flight;
   });
   const t0 = performance.now();
   try {
@@ -122,7 +126,9 @@ async function loadMissing<V>(
       }),
     );
   } finally {
-    for (const i of missing) ns.inflight.delete(rks[i] as string);
+    missing.forEach((i, j) => {
+      if (ns.inflight.get(rks[i] as string) === flights[j]) ns.inflight.delete(rks[i] as string);
+    });
   }
 }
 

@@ -59,6 +59,8 @@ export interface CacheContext {
 /** A load in flight: callers share `result`; it leaves the map when the factory ends. */
 export interface Flight {
   result: Promise<unknown>;
+  /** The coherence mark when it began: a caller arriving after an invalidation of its key does not join it. */
+  mark: number;
   /** Runs once the flight has left the map (a refresh-ahead its hit asked for). */
   afterwards?: () => void;
 }

@@ -235,7 +235,12 @@ export async function broadcast(
   at?: number,
 ): Promise<void> {
   const bus = ns.ctx.bus;
-  if (!bus) return;
+  if (!bus) {
+    // Nobody dispatches it back to this process: record it here (memory is handled by the caller).
+    if (op === 'dk' || op === 'ek') ns.ctx.coherence.keysInvalidated(items ?? []);
+    else ns.ctx.coherence.wideInvalidation();
+    return;
+  }
   const sent = bus.publish(op, ns.name, items, at);
   if (wait) await sent;
 }
