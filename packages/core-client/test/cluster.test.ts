@@ -8,7 +8,10 @@ import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis, luaScripts, ScriptError, type StrataRedis } from '../src/index.js';
+import { luaScripts as ownScripts } from '../src/lua.generated.js';
 import { eventually } from './helpers.js';
+
+const serverTimeScript = ownScripts.serverTime;
 
 let cluster: RedisClusterHandle;
 let redis: StrataRedis;
@@ -101,6 +104,18 @@ describe('on Redis Cluster', () => {
         for (let i = 0; i < 3; i++) stream.emit('error', new Error(`late node socket error ${i}`));
       }).not.toThrow();
     }
+  });
+
+  it('reads its clock from one node, bracketed by its bounds', async () => {
+    await redis.clock.ready();
+    const lower = redis.clock.lower();
+    const [seconds, micros] = (await redis.runScript(serverTimeScript, [redis.keys('core').key('clock', 'ref')])) as [
+      string,
+      string,
+    ];
+    const time = Number(seconds) * 1000 + Number(micros) / 1000;
+    expect(lower).toBeLessThanOrEqual(time);
+    expect(time).toBeLessThanOrEqual(redis.clock.upper());
   });
 
   it('reports the health of every master', async () => {

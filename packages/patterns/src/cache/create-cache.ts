@@ -5,7 +5,7 @@
 import { ConfigError, toMs } from '@stratacache/core-client';
 import { json } from '@stratacache/serializers';
 import { MemoryTier } from '../memory-tier.js';
-import { type CacheOptions, resolveEntryOptions } from '../options.js';
+import { type CacheOptions, fail, resolveEntryOptions } from '../options.js';
 import { Cache } from './cache.js';
 import { Coherence } from './coherence.js';
 import { type CacheContext, LOCAL_CLOCK } from './state.js';
@@ -96,12 +96,6 @@ export function resolveCacheOptions<T>(options: CacheOptions<T>) {
     coherence: new Coherence(),
   };
   return { ctx, namespace, defaults: resolveEntryOptions(options.defaults) };
-}
-
-function fail(option: string, expected: string, got: unknown): never {
-  throw new ConfigError(`${option} must be ${expected}; got ${String(typeof got === 'string' ? `'${got}'` : got)}`, {
-    context: { option },
-  });
 }
 
 function positive(ms: number, option: string): number {
