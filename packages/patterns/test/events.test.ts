@@ -70,3 +70,32 @@ describe('events per verb', () => {
     expect(seen).toEqual(['miss:memory', 'miss:redis', 'factory', 'stale:factory-error']);
   });
 });
+
+describe('round trips', () => {
+  it('a Redis hit of get and of getOrSet is one GET and nothing else', async () => {
+    const { server } = await import('./helpers.js');
+    const s = await server();
+    const redis = client({ url: s.url });
+    const c = cache<string>({ redis, memory: false, defaults: { tags: [] } });
+    await c.set('k', 'v');
+    expect(await c.get('k')).toBe('v');
+    const calls = async () => {
+      const info = (await redis.client.info('commandstats')) as string;
+      const counts: Record<string, number> = {};
+      for (const m of info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) counts[m[1] as string] = Number(m[2]);
+      return counts;
+    };
+    const before = await calls();
+    for (let i = 0; i < 100; i++) {
+      expect(await c.get('k')).toBe('v');
+      expect(await c.getOrSet('k', () => 'never')).toBe('v');
+    }
+    const after = await calls();
+    const delta = Object.fromEntries(
+      Object.keys(after)
+        .map((name) => [name, (after[name] ?? 0) - (before[name] ?? 0)])
+        .filter(([, n]) => (n as number) > 0),
+    );
+    expect(delta).toEqual({ get: 200, info: 1 });
+  });
+});
