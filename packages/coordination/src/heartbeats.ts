@@ -3,18 +3,15 @@
  * quiet. Beats are stamped with the Redis server's clock, so hosts with
  * skewed clocks still compare fairly.
  */
-import { type Duration, type StrataRedis, toMs } from '@stratacache/core-client';
-import { checkName, positiveMs, serverTimeMs } from './options.js';
+import { check, type Duration, type StrataRedis } from '@stratacache/core-client';
+import {
+  type HeartbeatsOptions,
+  type ResolvedHeartbeatsOptions,
+  resolveHeartbeatsOptions,
+} from './heartbeats-options.js';
+import { serverTimeMs } from './time.js';
 
-/** Options of {@link createHeartbeats}. */
-export interface HeartbeatsOptions {
-  /** Key namespace. @default 'coord' */
-  namespace?: string;
-  /** Group of workers (one registry per group). @default 'workers' */
-  group?: string;
-  /** A worker is alive when it beat within this. @default '30s' */
-  window?: Duration;
-}
+export type { HeartbeatsOptions } from './heartbeats-options.js';
 
 /** One worker's last beat. */
 export interface WorkerBeat {
@@ -26,24 +23,27 @@ export interface WorkerBeat {
 
 /** Heartbeats of one group. */
 export class Heartbeats {
+  /** The resolved options (frozen). */
+  readonly options: ResolvedHeartbeatsOptions;
+  private readonly redis: StrataRedis;
   private readonly beatsKey: string;
   private readonly metaKey: string;
   private readonly windowMs: number;
 
-  constructor(
-    private readonly redis: StrataRedis,
-    options: HeartbeatsOptions = {},
-  ) {
-    const keys = redis.keys(options.namespace ?? 'coord');
-    const group = options.group ?? 'workers';
+  constructor(redis: StrataRedis, options: HeartbeatsOptions = {}) {
+    this.redis = check.strataRedis(redis, 'redis');
+    this.options = resolveHeartbeatsOptions(options);
+    const keys = redis.keys(this.options.namespace);
+    const group = this.options.group;
     this.beatsKey = keys.key('hb', keys.tag(group), 'beats');
     this.metaKey = keys.key('hb', keys.tag(group), 'meta');
-    this.windowMs = positiveMs(options.window ?? '30s', 'window');
+    this.windowMs = this.options.windowMs;
   }
 
   /** Records a beat of `workerId`, with optional metadata (JSON). */
   async beat(workerId: string, meta: Record<string, unknown> = {}): Promise<void> {
-    checkName(workerId, 'workerId');
+    check.name(workerId, 'workerId');
+    check.object(meta, 'meta');
     const now = await serverTimeMs(this.redis);
     await this.redis.run('beat', async (c) => {
       const results = await c
@@ -60,18 +60,23 @@ export class Heartbeats {
 
   /** Workers that beat within `within` (default the window), newest first. */
   async alive(within?: Duration): Promise<WorkerBeat[]> {
-    const since = (await serverTimeMs(this.redis)) - (within === undefined ? this.windowMs : toMs(within, 'within'));
+    const since =
+      (await serverTimeMs(this.redis)) -
+      (within === undefined ? this.windowMs : check.nonNegativeDuration(within, 'within'));
     return this.range(`(${since}`, '+inf', true);
   }
 
   /** Workers whose last beat is older than `since` ago (default the window), oldest first. */
   async dead(since?: Duration): Promise<WorkerBeat[]> {
-    const before = (await serverTimeMs(this.redis)) - (since === undefined ? this.windowMs : toMs(since, 'since'));
+    const before =
+      (await serverTimeMs(this.redis)) -
+      (since === undefined ? this.windowMs : check.nonNegativeDuration(since, 'since'));
     return this.range('-inf', before, false);
   }
 
   /** Forgets `workerId` (a worker that shut down cleanly). */
   async forget(workerId: string): Promise<void> {
+    check.name(workerId, 'workerId');
     await this.redis.run('forget', (c) => c.multi().zrem(this.beatsKey, workerId).hdel(this.metaKey, workerId).exec());
   }
 

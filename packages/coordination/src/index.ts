@@ -7,13 +7,22 @@ export type { ClaimOptions, ClaimResult, TaskClaimsOptions } from './claims.js';
 export { createTaskClaims, TaskClaims } from './claims.js';
 export type { HeartbeatsOptions, WorkerBeat } from './heartbeats.js';
 export { createHeartbeats, Heartbeats } from './heartbeats.js';
-export type { AcquireOptions, FencedLock, LockManagerOptions, UsingOptions, UsingResult } from './locks.js';
+export type {
+  AcquireOptions,
+  FencedLock,
+  LockManagerOptions,
+  LocksOptions,
+  UsingOptions,
+  UsingResult,
+} from './locks.js';
 export { createLocks, Locks } from './locks.js';
+export type { ResolvedLocksOptions } from './locks-options.js';
 export { luaScripts } from './lua.generated.js';
 export { MemoryLimiter } from './memory-limiter.js';
 export { processId, randomToken } from './process-id.js';
 export type { RateLimitAlgorithm, RateLimiterOptions, RateLimitResult, RedisDownPolicy } from './rate-limit.js';
 export { createRateLimiter, RateLimiter } from './rate-limit.js';
+export type { ResolvedRateLimiterOptions } from './rate-limit-options.js';
 export type { RegisterOptions, RegistryChange, RegistryEntry, RegistryOptions } from './registry.js';
 export { createRegistry, findCycle, Registry } from './registry.js';
 export type { RetryBudgetOptions } from './retry-budget.js';

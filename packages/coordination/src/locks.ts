@@ -9,39 +9,27 @@
 import {
   ConfigError,
   ConsistencyError,
+  check,
   luaScripts as coreScripts,
   type DistributedLock,
-  type Duration,
   type LockAcquireOptions,
   type LockHandle,
   type StrataRedis,
-  toMs,
 } from '@stratacache/core-client';
+import {
+  type AcquireOptions,
+  type LocksOptions,
+  type ResolvedLocksOptions,
+  resolveAcquireOptions,
+  resolveLocksOptions,
+  resolveUsingOptions,
+  type UsingOptions,
+} from './locks-options.js';
 import { luaScripts } from './lua.generated.js';
-import { checkName, positiveInt, positiveMs, sleep } from './options.js';
 import { randomToken } from './process-id.js';
+import { sleep } from './time.js';
 
-/** Options of {@link createLocks}. */
-export interface LockManagerOptions {
-  /** Key namespace. @default 'coord' */
-  namespace?: string;
-  /** TTL when `acquire` is given none. @default '30s' */
-  ttl?: Duration;
-  /** Pause between attempts while waiting (jittered ±50%). @default '50ms' */
-  retryDelay?: Duration;
-}
-
-/** Options of `acquire`. */
-export interface AcquireOptions {
-  /** How long the lock lives unless released or extended. @default the manager's ttl */
-  ttl?: Duration;
-  /** How long to keep trying while it is held; 0 tries once. @default 0 */
-  wait?: Duration;
-  /** Pause between attempts. @default the manager's retryDelay */
-  retryDelay?: Duration;
-  /** Stops waiting (acquire then resolves null). */
-  signal?: AbortSignal;
-}
+export type { AcquireOptions, LockManagerOptions, LocksOptions, UsingOptions } from './locks-options.js';
 
 /** A held lock. */
 export interface FencedLock extends LockHandle {
@@ -56,14 +44,6 @@ export interface FencedLock extends LockHandle {
   remainingMs(): number;
 }
 
-/** Options of `using`. */
-export interface UsingOptions extends AcquireOptions {
-  /** Extend when this fraction of the TTL has passed. @default 0.5 */
-  extendAt?: number;
-  /** Most extensions before the signal fires: caps how long one holder can keep a lock. @default 100 */
-  maxExtensions?: number;
-}
-
 /** What `using` returns: the lock was busy, or `fn` ran (and whether the lock was lost meanwhile). */
 export type UsingResult<T> = { acquired: false } | { acquired: true; value: T; lost: boolean };
 
@@ -72,22 +52,20 @@ const drift = (ttlMs: number) => Math.round(ttlMs * 0.01) + 2;
 
 /** The lock manager; implements core-client's `DistributedLock`. */
 export class Locks implements DistributedLock {
+  /** The resolved options (frozen). */
+  readonly options: ResolvedLocksOptions;
   private readonly keys;
-  private readonly defaultTtlMs: number;
-  private readonly retryDelayMs: number;
+  private readonly redis: StrataRedis;
 
-  constructor(
-    private readonly redis: StrataRedis,
-    options: LockManagerOptions = {},
-  ) {
-    this.keys = redis.keys(options.namespace ?? 'coord');
-    this.defaultTtlMs = positiveMs(options.ttl ?? '30s', 'ttl');
-    this.retryDelayMs = positiveMs(options.retryDelay ?? '50ms', 'retryDelay');
+  constructor(redis: StrataRedis, options: LocksOptions = {}) {
+    this.redis = check.strataRedis(redis, 'redis');
+    this.options = resolveLocksOptions(options);
+    this.keys = redis.keys(this.options.namespace);
   }
 
   /** The Redis key of lock `name`. */
   lockKey(name: string): string {
-    return this.keys.key('lock', this.keys.tag(checkName(name, 'name')));
+    return this.keys.key('lock', this.keys.tag(check.name(name, 'name')));
   }
 
   private fenceKey(name: string): string {
@@ -99,20 +77,12 @@ export class Locks implements DistributedLock {
    * when another holds it (an outcome, not an error). Redis failures throw.
    */
   async acquire(name: string, options: AcquireOptions | LockAcquireOptions = {}): Promise<FencedLock | null> {
-    const o = options as AcquireOptions & LockAcquireOptions;
-    const ttlMs =
-      o.ttlMs !== undefined
-        ? positiveInt(o.ttlMs, 'ttlMs')
-        : o.ttl === undefined
-          ? this.defaultTtlMs
-          : positiveMs(o.ttl, 'ttl');
-    const waitMs = o.waitMs !== undefined ? toMs(o.waitMs, 'waitMs') : o.wait === undefined ? 0 : toMs(o.wait, 'wait');
-    const retryMs = o.retryDelay === undefined ? this.retryDelayMs : positiveMs(o.retryDelay, 'retryDelay');
+    const { ttlMs, waitMs, retryDelayMs: retryMs, signal } = resolveAcquireOptions(options, this.options);
     const key = this.lockKey(name);
     const fenceKey = this.fenceKey(name);
     const deadline = performance.now() + waitMs;
     for (;;) {
-      if (o.signal?.aborted) return null;
+      if (signal?.aborted) return null;
       const token = randomToken();
       // Validity is counted from before the request leaves: the server may set the TTL any time after.
       const started = performance.now();
@@ -122,7 +92,7 @@ export class Locks implements DistributedLock {
       if (left <= 0) return null;
       try {
         // Never sleep past the deadline: the last attempt lands on it.
-        await sleep(Math.min(left, retryMs * (0.5 + Math.random())), o.signal);
+        await sleep(Math.min(left, retryMs * (0.5 + Math.random())), signal);
       } catch {
         return null;
       }
@@ -139,12 +109,11 @@ export class Locks implements DistributedLock {
     fn: (signal: AbortSignal, lock: FencedLock) => Promise<T>,
     options: UsingOptions = {},
   ): Promise<UsingResult<T>> {
+    // Checked before acquiring: a bad option must not leave a lock held until its TTL.
+    const { extendAt, maxExtensions } = resolveUsingOptions(options);
+    check.function(fn, 'fn');
     const lock = await this.acquire(name, options);
     if (!lock) return { acquired: false };
-    const extendAt = options.extendAt ?? 0.5;
-    if (!(extendAt > 0 && extendAt < 1))
-      throw new ConfigError(`extendAt must be between 0 and 1 (exclusive); got ${extendAt}`);
-    const maxExtensions = positiveInt(options.maxExtensions ?? 100, 'maxExtensions');
     const controller = new AbortController();
     let extensions = 0;
     let ended = false;
@@ -214,6 +183,8 @@ export class Locks implements DistributedLock {
         `fencedSet on Redis Cluster needs a key with a hash tag (build it with keys.tag()), so the value and its fence share a slot; got ${key}`,
       );
     }
+    check.name(key, 'key');
+    check.nonNegativeInt(fence, 'fence');
     const fenceKey = `${key}:fence`;
     return (await this.redis.runScript(luaScripts.fencedSet, [key, fenceKey], [value, fence])) === 1;
   }
@@ -234,7 +205,7 @@ export class Locks implements DistributedLock {
         return (await redis.runScript(coreScripts.compareAndDelete, [key], [token])) === 1;
       },
       async extend(newTtlMs = currentTtl) {
-        const ttl = positiveMs(newTtlMs, 'ttl');
+        const ttl = check.positiveDuration(newTtlMs, 'ttl');
         const sent = performance.now();
         const ok = (await redis.runScript(coreScripts.compareAndPexpire, [key], [token, ttl])) === 1;
         if (ok) {
@@ -257,6 +228,6 @@ export class Locks implements DistributedLock {
  * if (lock) try { await work(lock.fence); } finally { await lock.release(); }
  * ```
  */
-export function createLocks(redis: StrataRedis, options?: LockManagerOptions): Locks {
+export function createLocks(redis: StrataRedis, options?: LocksOptions): Locks {
   return new Locks(redis, options);
 }

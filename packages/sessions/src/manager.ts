@@ -792,7 +792,8 @@ export class SessionManager<T = unknown> {
         this.seal(payload, key),
         idleMs,
         o.absoluteMs,
-        o.maxSessionsPerUser,
+        // The script reads 0 as "no limit".
+        Number.isFinite(o.maxSessionsPerUser) ? o.maxSessionsPerUser : 0,
         o.onLimit,
         userId === null ? '1' : '0',
         version,

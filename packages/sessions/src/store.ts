@@ -5,6 +5,7 @@
  * their HMAC, and a `set` for an id the manager did not issue, or for a session
  * that already ended, writes nothing.
  */
+import { check } from '@stratacache/core-client';
 import { SessionLimitError } from './errors.js';
 import type { SessionManager } from './manager.js';
 
@@ -70,7 +71,10 @@ export class CallbackStore {
     options: SessionStoreOptions = {},
   ) {
     this.genid = () => manager.issueId();
-    const pick = options.userId;
+    const pick =
+      check.object<SessionStoreOptions>(options, 'options').userId === undefined
+        ? undefined
+        : check.function<NonNullable<SessionStoreOptions['userId']>>(options.userId, 'userId');
     this.userIdOf = pick
       ? (session) => {
           const id = pick(session);
