@@ -1,5 +1,5 @@
 /** Options of task claims and of each claim, resolved once. */
-import { check, type Duration } from '@stratacache/core-client';
+import { assertWellFormed, check, type Duration } from '@stratacache/core-client';
 import { processId } from './process-id.js';
 
 /** Options of `createTaskClaims`. */
@@ -24,7 +24,8 @@ export function resolveTaskClaimsOptions(options: TaskClaimsOptions = {}): Resol
   const o = check.object<TaskClaimsOptions>(options, 'options');
   return Object.freeze({
     namespace: check.namespace(o.namespace ?? 'coord', 'namespace'),
-    owner: check.name(o.owner ?? processId(), 'owner'),
+    // The owner is compared inside Redis: two ill-formed owners would compare equal there.
+    owner: assertWellFormed(check.name(o.owner ?? processId(), 'owner'), 'owner'),
     ttlMs: check.positiveDuration(o.ttl ?? '1m', 'ttl'),
   });
 }
@@ -55,7 +56,7 @@ export function resolveClaimOptions(
         : defaults.ttlMs;
   return {
     ttlMs,
-    owner: o.owner === undefined ? defaults.owner : check.name(o.owner, 'owner'),
+    owner: o.owner === undefined ? defaults.owner : assertWellFormed(check.name(o.owner, 'owner'), 'owner'),
     probability: check.fraction(o.probability ?? 1, 'probability'),
   };
 }

@@ -4,7 +4,13 @@
  * it if ours, takes it if free, or names the other owner, and `probability`
  * lets only a share of the fleet even try, so the claim traffic stays small.
  */
-import { check, luaScripts as coreScripts, type Duration, type StrataRedis } from '@stratacache/core-client';
+import {
+  assertWellFormed,
+  check,
+  luaScripts as coreScripts,
+  type Duration,
+  type StrataRedis,
+} from '@stratacache/core-client';
 import {
   type ClaimOptions,
   type ResolvedTaskClaimsOptions,
@@ -82,7 +88,7 @@ export class TaskClaims {
 
   /** Releases the claim if ours; resolves whether it was. */
   async releaseClaim(id: string, owner = this.owner): Promise<boolean> {
-    check.name(owner, 'owner');
+    assertWellFormed(check.name(owner, 'owner'), 'owner');
     return (await this.redis.runScript(coreScripts.compareAndDelete, [this.key(id)], [owner])) === 1;
   }
 }

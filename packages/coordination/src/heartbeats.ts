@@ -3,7 +3,7 @@
  * quiet. Beats are stamped with the Redis server's clock, so hosts with
  * skewed clocks still compare fairly.
  */
-import { check, type Duration, type StrataRedis } from '@stratacache/core-client';
+import { assertWellFormed, check, type Duration, type StrataRedis } from '@stratacache/core-client';
 import {
   type HeartbeatsOptions,
   type ResolvedHeartbeatsOptions,
@@ -42,7 +42,8 @@ export class Heartbeats {
 
   /** Records a beat of `workerId`, with optional metadata (JSON). */
   async beat(workerId: string, meta: Record<string, unknown> = {}): Promise<void> {
-    check.name(workerId, 'workerId');
+    // A member, not a key, but UTF-8 would merge two ill-formed ids all the same.
+    assertWellFormed(check.name(workerId, 'workerId'), 'workerId');
     check.object(meta, 'meta');
     const now = await serverTimeMs(this.redis);
     await this.redis.run('beat', async (c) => {
@@ -76,7 +77,7 @@ export class Heartbeats {
 
   /** Forgets `workerId` (a worker that shut down cleanly). */
   async forget(workerId: string): Promise<void> {
-    check.name(workerId, 'workerId');
+    assertWellFormed(check.name(workerId, 'workerId'), 'workerId');
     await this.redis.run('forget', (c) => c.multi().zrem(this.beatsKey, workerId).hdel(this.metaKey, workerId).exec());
   }
 

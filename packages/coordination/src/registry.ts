@@ -4,7 +4,14 @@
  * notifications on pub/sub for hot reload, fields private to the registering
  * scope, and dependency order (`dependsOn`) with cycles refused by name.
  */
-import { ConfigError, ConsistencyError, check, type StrataRedis, type Subscription } from '@stratacache/core-client';
+import {
+  assertWellFormed,
+  ConfigError,
+  ConsistencyError,
+  check,
+  type StrataRedis,
+  type Subscription,
+} from '@stratacache/core-client';
 import { Locks, type UsingResult } from './locks.js';
 import { type RegistryOptions, type ResolvedRegistryOptions, resolveRegistryOptions } from './registry-options.js';
 
@@ -84,11 +91,15 @@ export class Registry {
     config: C,
     options: RegisterOptions = {},
   ): Promise<RegistryEntry<C>> {
-    check.name(kind, 'kind');
-    check.name(name, 'name');
+    // Hash fields, not keys, but UTF-8 would merge two ill-formed names all the same.
+    assertWellFormed(check.name(kind, 'kind'), 'kind');
+    assertWellFormed(check.name(name, 'name'), 'name');
     check.object(config, 'config');
     const entryId = id(kind, name);
-    const dependsOn = (options.dependsOn ?? []).map((d) => (d.includes(':') ? d : id(kind, d)));
+    const dependsOn = (options.dependsOn ?? []).map((d, i) => {
+      assertWellFormed(check.name(d, `dependsOn[${i}]`), `dependsOn[${i}]`);
+      return d.includes(':') ? d : id(kind, d);
+    });
     const privateFields = options.privateFields ?? [];
     for (const field of privateFields) {
       if (!(field in config))

@@ -37,7 +37,7 @@ export { canonicalJson, hashParams } from './hash.js';
 export type { HealthReport, NodeHealth } from './health.js';
 export { checkHealth, parseInfo } from './health.js';
 export type { KeyBuilderOptions, KeyPart } from './keys.js';
-export { createKeyBuilder, encodeKeyPart, escapeGlob, HashTag, KeyBuilder } from './keys.js';
+export { assertWellFormed, createKeyBuilder, encodeKeyPart, escapeGlob, HashTag, KeyBuilder } from './keys.js';
 export type { DistributedLock, LockAcquireOptions, LockHandle } from './lock.js';
 export { luaScripts } from './lua.generated.js';
 export type {
