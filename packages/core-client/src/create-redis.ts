@@ -7,12 +7,14 @@ import { EventEmitter } from 'node:events';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { type BatchOptions, getMany, type SetManyEntry, setMany } from './batch.js';
 import { CircuitBreaker } from './breaker.js';
+import { guardCommands } from './command-guard.js';
+import { describeFailure, outcomeOf } from './connection-failure.js';
+import { ConnectionState } from './connection-state.js';
 import { publishDiagnostic } from './diagnostics.js';
 import { mapRedisError } from './error-mapping.js';
-import { ConnectionError, type StratacacheError } from './errors.js';
+import { ClientClosedError, type StratacacheError } from './errors.js';
 import { checkHealth, type HealthReport } from './health.js';
 import { KeyBuilder } from './keys.js';
-import { boundOfflineQueue } from './offline-queue.js';
 import type { RedisClientOptions, ResolvedOptions } from './options.js';
 import { PubSub } from './pubsub.js';
 import { reconnectDelay } from './reconnect.js';
@@ -44,13 +46,15 @@ export class StrataRedis extends EventEmitter {
   private readonly pubsubs = new Map<string, PubSub>();
   private subscriber: RedisConnection | undefined;
   private closing: Promise<void> | undefined;
-  private lastConnectionError: StratacacheError | undefined;
+  /** Address, stage and failures of the main connection, for error messages. */
+  private readonly state: ConnectionState;
 
   constructor(options: RedisClientOptions = {}) {
     super();
     const resolved = resolveOptions(options);
     this.#password = resolved.password;
     this.options = Object.freeze({ ...resolved, password: resolved.password === undefined ? undefined : '***' });
+    this.state = new ConnectionState(this.options, this.#password);
     this.breaker = this.options.breaker
       ? new CircuitBreaker({ ...this.options.breaker, name: this.options.connectionName })
       : undefined;
@@ -82,25 +86,44 @@ export class StrataRedis extends EventEmitter {
    * ```
    */
   async run<T>(command: string, fn: (client: RedisConnection) => Promise<T>): Promise<T> {
+    // A closed client fails on its own terms, before the breaker: it says nothing about Redis.
+    if (this.closing) throw this.closedError(command);
     const attempt = async (): Promise<T> => {
       try {
         return await fn(this.client);
       } catch (error) {
-        let mapped = mapRedisError(error, command, this.#password);
-        // "Unreachable" hides the real cause when the server refused our credentials.
-        if (mapped.code === 'E_CONNECTION' && this.lastConnectionError?.code === 'E_CONFIG') {
-          mapped = this.lastConnectionError;
-        }
-        publishDiagnostic('commandError', {
-          client: this.options.connectionName,
-          command,
-          code: mapped.code,
-          message: mapped.message,
-        });
-        throw mapped;
+        throw this.mapError(error, command);
       }
     };
     return this.breaker ? this.breaker.run(attempt) : attempt();
+  }
+
+  /** The address this client connects to, without credentials (`host:port`, `unix:/path`, ...). */
+  get address(): string {
+    return this.state.address;
+  }
+
+  /** Maps what a command threw to a stratacache error naming the address and the kind, and publishes it. */
+  private mapError(error: unknown, command: string): StratacacheError {
+    const mapped = mapRedisError(error, command, {
+      password: this.#password,
+      facts: this.state.facts(),
+      tracked: true,
+      closed: Boolean(this.closing),
+    });
+    publishDiagnostic('commandError', {
+      client: this.options.connectionName,
+      command,
+      code: mapped.code,
+      message: mapped.message,
+    });
+    return mapped;
+  }
+
+  private closedError(command: string): ClientClosedError {
+    return new ClientClosedError(`${describeFailure('closed', this.state.facts())} ${outcomeOf(command, false)}`, {
+      context: { command, address: this.state.address, kind: 'closed', sent: false },
+    });
   }
 
   /** Runs a Lua script (EVALSHA, EVAL on NOSCRIPT). */
@@ -114,8 +137,13 @@ export class StrataRedis extends EventEmitter {
   }
 
   /** Batches of keys matching `pattern`, from every master. Build `pattern` with the key builder. */
-  scan(pattern: string, options?: ScanOptions): AsyncGenerator<string[], void, undefined> {
-    return scanKeys(this.client, pattern, options);
+  async *scan(pattern: string, options?: ScanOptions): AsyncGenerator<string[], void, undefined> {
+    if (this.closing) throw this.closedError('scan');
+    try {
+      yield* scanKeys(this.client, pattern, options);
+    } catch (error) {
+      throw this.mapError(error, 'scan');
+    }
   }
 
   /** UNLINKs every key matching `pattern`; returns how many were removed (or would be, with `dryRun`). */
@@ -196,7 +224,7 @@ export class StrataRedis extends EventEmitter {
   }
 
   private assertOpen(): void {
-    if (this.closing) throw new ConnectionError('This client is closed; create a new one with createRedis().');
+    if (this.closing) throw this.closedError('this call');
   }
 
   /** A description without secrets. */
@@ -279,35 +307,47 @@ export class StrataRedis extends EventEmitter {
         db: o.db,
       });
     }
-    boundOfflineQueue(connection, o.maxOfflineQueue, name, o.commandTimeoutMs);
-    const onSocketError = (error: unknown) => {
-      this.lastConnectionError = mapRedisError(error, 'connection', this.#password);
-    };
-    if ((connection as Cluster).isCluster) {
-      // Cluster creates one lazily connected client per node and announces it before its first connect.
-      connection.on('+node', (node: Redis) => guardSockets(node, onSocketError));
-    } else {
-      guardSockets(connection as Redis, onSocketError);
-    }
     // The breaker counts failed calls (in run()); connection events of the main
     // connection only close a half-open breaker once it is back. Duplicates and
     // the subscriber never drive it.
     const main = name === o.connectionName;
+    guardCommands(connection, {
+      maxOfflineQueue: o.maxOfflineQueue,
+      name,
+      timeoutMs: o.commandTimeoutMs,
+      address: () => this.state.address,
+      // A database index the server refused stops every connection of this client (they all SELECT it).
+      fatal: () => this.state.fatal,
+    });
+    // A second error on a socket is only kept from crashing the process; the first reaches 'error' below.
+    const onSocketError = () => {};
+    const onSocket = main ? (stream: NodeJS.EventEmitter) => this.state.onSocket(stream) : undefined;
+    if ((connection as Cluster).isCluster) {
+      // Cluster creates one lazily connected client per node and announces it before its first connect.
+      connection.on('+node', (node: Redis) => guardSockets(node, onSocketError));
+    } else {
+      guardSockets(connection as Redis, onSocketError, onSocket);
+    }
     connection.on('error', (error: unknown) => {
-      const mapped = mapRedisError(error, 'connection', this.#password);
-      if (main) this.lastConnectionError = mapped;
+      // The fatal error comes back once more through the ready check it failed: reported already.
+      if (error === this.state.fatal) return;
+      const failure = main ? this.state.onError(error, connection) : undefined;
+      const mapped =
+        failure ??
+        mapRedisError(error, 'connection', { password: this.#password, facts: this.state.facts(), tracked: false });
       // Only when someone listens: an EventEmitter 'error' without listeners would throw.
       if (this.listenerCount('connection-error') > 0) this.emit('connection-error', mapped);
     });
     connection.on('ready', () => {
       if (main) {
-        this.lastConnectionError = undefined;
+        this.state.onReady();
         this.breaker?.recordSuccess();
       }
       publishDiagnostic('connect', { client: name, mode: o.mode });
       this.emit('ready', name);
     });
     connection.on('close', () => {
+      if (main) this.state.onClose(connection.status);
       publishDiagnostic('close', { client: name });
       this.emit('close', name);
     });

@@ -111,6 +111,16 @@ export class KeyError extends StratacacheError {
   }
 }
 
+/**
+ * The client was closed with `close()`: the call was not sent. Not an
+ * availability failure: the circuit breaker ignores it.
+ */
+export class ClientClosedError extends StratacacheError {
+  constructor(message: string, options?: StratacacheErrorOptions) {
+    super('E_CLOSED', message, options);
+  }
+}
+
 /** The circuit breaker is open: Redis was failing, so the call was not attempted. */
 export class CircuitOpenError extends StratacacheError {
   constructor(message: string, options?: StratacacheErrorOptions) {
@@ -130,6 +140,7 @@ export const errors = Object.freeze({
   ConfigError,
   ScriptError,
   KeyError,
+  ClientClosedError,
   CircuitOpenError,
 });
 
@@ -144,5 +155,6 @@ export const ErrorCode = Object.freeze({
   Config: 'E_CONFIG',
   Script: 'E_SCRIPT',
   Key: 'E_KEY',
+  Closed: 'E_CLOSED',
   CircuitOpen: 'E_CIRCUIT_OPEN',
 } as const);
