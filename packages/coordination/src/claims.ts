@@ -42,6 +42,7 @@ export class TaskClaims {
     this.redis = check.strataRedis(redis, 'redis');
     this.options = resolveTaskClaimsOptions(options);
     this.keys = redis.keys(this.options.namespace);
+    redis.registerScripts([luaScripts.claimEnsure, coreScripts.compareAndDelete]);
   }
 
   /** This process's owner id. */

@@ -61,6 +61,13 @@ export class Locks implements DistributedLock {
     this.redis = check.strataRedis(redis, 'redis');
     this.options = resolveLocksOptions(options);
     this.keys = redis.keys(this.options.namespace);
+    // Loaded ahead of the first acquire on every connection (no NOSCRIPT round trip).
+    redis.registerScripts([
+      luaScripts.lockAcquire,
+      luaScripts.fencedSet,
+      coreScripts.compareAndDelete,
+      coreScripts.compareAndPexpire,
+    ]);
   }
 
   /** The Redis key of lock `name`. */

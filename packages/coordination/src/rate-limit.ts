@@ -54,6 +54,9 @@ export class RateLimiter {
     this.options = resolveRateLimiterOptions(options);
     this.keys = redis.keys(this.options.namespace);
     this.insurance = new MemoryLimiter(this.options.insuranceLimit, this.options.windowMs);
+    // Loaded ahead of the first decision on every connection: a burst on a fresh connection
+    // must not pay NOSCRIPT plus an EVAL per call, or it runs past the deadline.
+    redis.registerScripts([SCRIPTS[this.options.algorithm]]);
   }
 
   /** The algorithm. */

@@ -42,6 +42,7 @@ export class Semaphore {
     this.limit = this.options.limit;
     this.ttlMs = this.options.ttlMs;
     this.retryMs = this.options.retryDelayMs;
+    redis.registerScripts([luaScripts.semaphoreAcquire, luaScripts.semaphoreRelease, luaScripts.semaphoreExtend]);
   }
 
   /** Takes a slot, waiting up to `wait`; resolves null when none freed in time. */

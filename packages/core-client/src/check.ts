@@ -142,7 +142,8 @@ export const check = Object.freeze({
 
   /**
    * A client from `createRedis()`. Checked by shape (`run`, `runScript`,
-   * `keys`), so a client from a duplicate install of core-client passes too.
+   * `registerScripts`, `keys`), so a client from a duplicate install of
+   * core-client passes too, if it is recent enough.
    */
   strataRedis(value: unknown, option: string): StrataRedis {
     const candidate = value as Partial<StrataRedis> | null | undefined;
@@ -151,6 +152,7 @@ export const check = Object.freeze({
       candidate === null ||
       typeof candidate.run !== 'function' ||
       typeof candidate.runScript !== 'function' ||
+      typeof candidate.registerScripts !== 'function' ||
       typeof candidate.keys !== 'function'
     ) {
       failOption(option, 'must be a client from createRedis() of @stratacache/core-client', value);

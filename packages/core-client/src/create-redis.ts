@@ -21,6 +21,7 @@ import { reconnectDelay } from './reconnect.js';
 import { redactSecret } from './redact.js';
 import { resolveOptions } from './resolve-options.js';
 import { type ScanOptions, scanKeys, type UnlinkOptions, unlinkMatching } from './scan.js';
+import { ScriptRegistry } from './script-registry.js';
 import { type LuaScript, runScript, type ScriptArg } from './scripts.js';
 import { guardSockets } from './stream-guard.js';
 
@@ -48,6 +49,8 @@ export class StrataRedis extends EventEmitter {
   private closing: Promise<void> | undefined;
   /** Address, stage and failures of the main connection, for error messages. */
   private readonly state: ConnectionState;
+  /** Scripts loaded on every connection before its first command. */
+  private readonly scripts: ScriptRegistry;
 
   constructor(options: RedisClientOptions = {}) {
     super();
@@ -55,6 +58,7 @@ export class StrataRedis extends EventEmitter {
     this.#password = resolved.password;
     this.options = Object.freeze({ ...resolved, password: resolved.password === undefined ? undefined : '***' });
     this.state = new ConnectionState(this.options, this.#password);
+    this.scripts = new ScriptRegistry(this.options.connectionName);
     this.breaker = this.options.breaker
       ? new CircuitBreaker({ ...this.options.breaker, name: this.options.connectionName })
       : undefined;
@@ -126,14 +130,28 @@ export class StrataRedis extends EventEmitter {
     });
   }
 
-  /** Runs a Lua script (EVALSHA, EVAL on NOSCRIPT). */
+  /**
+   * Runs a Lua script (EVALSHA, EVAL on NOSCRIPT). The script is registered on
+   * first use, so it is loaded ahead of this call and after every reconnect.
+   */
   runScript(
     script: LuaScript,
     keys: readonly string[],
     args: readonly ScriptArg[] = [],
     options: { buffers?: boolean } = {},
   ): Promise<unknown> {
+    if (!this.scripts.has(script)) this.scripts.register([script]);
     return this.run(`script ${script.name}`, (client) => runScript(client, script, keys, args, options));
+  }
+
+  /**
+   * Registers scripts this client will run: each is sent with SCRIPT LOAD on
+   * every connection (and every Cluster node) before its next command, and
+   * again after a reconnect or failover, so the first EVALSHA finds it. Layers
+   * call it at construction with the scripts they use.
+   */
+  registerScripts(scripts: Iterable<LuaScript>): void {
+    this.scripts.register(scripts);
   }
 
   /** Batches of keys matching `pattern`, from every master. Build `pattern` with the key builder. */
@@ -318,13 +336,19 @@ export class StrataRedis extends EventEmitter {
       address: () => this.state.address,
       // A database index the server refused stops every connection of this client (they all SELECT it).
       fatal: () => this.state.fatal,
+      // Scripts run on the main connection only (on Cluster: on its nodes, hooked below).
+      beforeSend:
+        main && !(connection as Cluster).isCluster ? () => this.scripts.beforeSend(connection as Redis) : undefined,
     });
     // A second error on a socket is only kept from crashing the process; the first reaches 'error' below.
     const onSocketError = () => {};
     const onSocket = main ? (stream: NodeJS.EventEmitter) => this.state.onSocket(stream) : undefined;
     if ((connection as Cluster).isCluster) {
       // Cluster creates one lazily connected client per node and announces it before its first connect.
-      connection.on('+node', (node: Redis) => guardSockets(node, onSocketError));
+      connection.on('+node', (node: Redis) => {
+        guardSockets(node, onSocketError);
+        if (main) loadScriptsFirst(node, this.scripts);
+      });
     } else {
       guardSockets(connection as Redis, onSocketError, onSocket);
     }
@@ -355,6 +379,16 @@ export class StrataRedis extends EventEmitter {
     connection.connect().catch(() => {});
     return connection;
   }
+}
+
+/** On a Cluster node: registered scripts go out before the node's first command of each connection. */
+function loadScriptsFirst(node: Redis, scripts: ScriptRegistry): void {
+  const target = node as unknown as { sendCommand: (...args: unknown[]) => Promise<unknown> };
+  const original = target.sendCommand.bind(node);
+  target.sendCommand = (...args: unknown[]) => {
+    if (node.status === 'ready') scripts.beforeSend(node);
+    return original(...args);
+  };
 }
 
 async function quit(connection: RedisConnection, timeoutMs: number): Promise<void> {

@@ -19,6 +19,8 @@ export const CoreChannels = Object.freeze({
   commandError: 'stratacache:core:command-error',
   /** `{ client, downtimeMs, channels, patterns }`: the subscriber is back after a reconnect. */
   resubscribed: 'stratacache:core:resubscribed',
+  /** `{ client, script, message }`: SCRIPT LOAD failed; EVALSHA falls back to EVAL for that script. */
+  scriptLoadError: 'stratacache:core:script-load-error',
 });
 
 const channels = {
@@ -28,6 +30,7 @@ const channels = {
   breaker: channel(CoreChannels.breaker),
   commandError: channel(CoreChannels.commandError),
   resubscribed: channel(CoreChannels.resubscribed),
+  scriptLoadError: channel(CoreChannels.scriptLoadError),
 };
 
 /** Publishes `message` on the named core channel when anyone listens. */

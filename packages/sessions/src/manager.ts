@@ -171,6 +171,8 @@ export class SessionManager<T = unknown> {
   constructor(options: SessionManagerOptions) {
     this.options = resolveSessionOptions(options);
     this.keys = this.options.redis.keys(this.options.namespace);
+    // Loaded on every connection before its first command, so the first request pays no NOSCRIPT.
+    this.options.redis.registerScripts(Object.values(luaScripts));
     // One hash tag per manager: every script's keys share a Cluster slot.
     this.tag = this.keys.tag(this.options.namespace);
     this.prefix = this.keys.key('s', this.tag, '');
