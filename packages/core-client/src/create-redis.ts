@@ -219,10 +219,15 @@ export class StrataRedis extends EventEmitter {
     return connection;
   }
 
-  /** PING latency, INFO facts and configuration warnings. Never throws. */
+  /**
+   * PING latency, INFO facts and configuration warnings. Never throws: `ok` is
+   * whether PING works; INFO a user may not run is listed under `unreadable`.
+   */
   async health(): Promise<HealthReport> {
-    const report = await checkHealth(this.client, this.options.mode);
-    if (report.error) report.error = redactSecret(report.error, this.#password);
+    const report = await checkHealth(this.client, this.options.mode, (error) =>
+      this.closing ? this.closedError('health').message : this.mapError(error, 'ping').message,
+    );
+    for (const part of report.unreadable) part.reason = redactSecret(part.reason, this.#password);
     return report;
   }
 
