@@ -45,34 +45,36 @@ export class Heartbeats {
     // A member, not a key, but UTF-8 would merge two ill-formed ids all the same.
     assertWellFormed(check.name(workerId, 'workerId'), 'workerId');
     check.object(meta, 'meta');
-    const now = await serverTimeMs(this.redis);
-    await this.redis.run('beat', async (c) => {
-      const results = await c
-        .multi()
-        .zadd(this.beatsKey, now, workerId)
-        .hset(this.metaKey, workerId, JSON.stringify(meta))
-        // The group's keys live while anyone beats: a fleet that is gone leaves nothing behind.
-        .pexpire(this.beatsKey, Math.max(this.windowMs * 100, 86_400_000))
-        .pexpire(this.metaKey, Math.max(this.windowMs * 100, 86_400_000))
-        .exec();
-      for (const [error] of results ?? []) if (error) throw error;
+    // TIME, then the write: one commandTimeout for both.
+    await this.redis.withBudget(async () => {
+      const now = await serverTimeMs(this.redis);
+      await this.redis.run('beat', async (c) => {
+        const results = await c
+          .multi()
+          .zadd(this.beatsKey, now, workerId)
+          .hset(this.metaKey, workerId, JSON.stringify(meta))
+          // The group's keys live while anyone beats: a fleet that is gone leaves nothing behind.
+          .pexpire(this.beatsKey, Math.max(this.windowMs * 100, 86_400_000))
+          .pexpire(this.metaKey, Math.max(this.windowMs * 100, 86_400_000))
+          .exec();
+        for (const [error] of results ?? []) if (error) throw error;
+      });
     });
   }
 
   /** Workers that beat within `within` (default the window), newest first. */
   async alive(within?: Duration): Promise<WorkerBeat[]> {
-    const since =
-      (await serverTimeMs(this.redis)) -
-      (within === undefined ? this.windowMs : check.nonNegativeDuration(within, 'within'));
-    return this.range(`(${since}`, '+inf', true);
+    const windowMs = within === undefined ? this.windowMs : check.nonNegativeDuration(within, 'within');
+    // TIME, the range, the metadata: one commandTimeout for the three.
+    return this.redis.withBudget(async () =>
+      this.range(`(${(await serverTimeMs(this.redis)) - windowMs}`, '+inf', true),
+    );
   }
 
   /** Workers whose last beat is older than `since` ago (default the window), oldest first. */
   async dead(since?: Duration): Promise<WorkerBeat[]> {
-    const before =
-      (await serverTimeMs(this.redis)) -
-      (since === undefined ? this.windowMs : check.nonNegativeDuration(since, 'since'));
-    return this.range('-inf', before, false);
+    const windowMs = since === undefined ? this.windowMs : check.nonNegativeDuration(since, 'since');
+    return this.redis.withBudget(async () => this.range('-inf', (await serverTimeMs(this.redis)) - windowMs, false));
   }
 
   /** Forgets `workerId` (a worker that shut down cleanly). */

@@ -69,8 +69,11 @@ export class Semaphore {
 
   /** How many slots are held now (expired holders are not counted). */
   async held(): Promise<number> {
-    const now = await serverTimeMs(this.redis);
-    return this.redis.run('zcount', (c) => c.zcount(this.holdersKey, `(${now}`, '+inf'));
+    // TIME, then ZCOUNT: one commandTimeout for both.
+    return this.redis.withBudget(async () => {
+      const now = await serverTimeMs(this.redis);
+      return this.redis.run('zcount', (c) => c.zcount(this.holdersKey, `(${now}`, '+inf'));
+    });
   }
 
   private permit(token: string, fence: number): SemaphorePermit {

@@ -142,7 +142,7 @@ export const check = Object.freeze({
 
   /**
    * A client from `createRedis()`. Checked by shape (`run`, `runScript`,
-   * `registerScripts`, `keys`), so a client from a duplicate install of
+   * `registerScripts`, `withBudget`, `keys`), so a client from a duplicate install of
    * core-client passes too, if it is recent enough.
    */
   strataRedis(value: unknown, option: string): StrataRedis {
@@ -153,6 +153,7 @@ export const check = Object.freeze({
       typeof candidate.run !== 'function' ||
       typeof candidate.runScript !== 'function' ||
       typeof candidate.registerScripts !== 'function' ||
+      typeof candidate.withBudget !== 'function' ||
       typeof candidate.keys !== 'function'
     ) {
       failOption(option, 'must be a client from createRedis() of @stratacache/core-client', value);
