@@ -7,7 +7,8 @@
 import { redisTest } from '@stratacache/test-utils';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assertWellFormed, createKeyBuilder, escapeGlob, HashTag, type KeyPart } from '../src/index.js';
+import { assertWellFormed, createKeyBuilder, escapeGlob, type KeyPart } from '../src/index.js';
+import { HashTag } from '../src/keys.js';
 
 const keys = createKeyBuilder({ prefix: 'strata', namespace: 'app', maxLength: 4096 });
 

@@ -9,7 +9,6 @@ export type { EncryptionKey, EncryptionOptions } from './crypto.js';
 export { SessionChannels } from './diagnostics.js';
 export { SessionLimitError } from './errors.js';
 export { generateSessionId, isWellFormedId, SESSION_ID_LENGTH } from './ids.js';
-export { luaScripts } from './lua.generated.js';
 export { createSessionManager, SessionManager } from './manager.js';
 export type { LimitPolicy, ResolvedSessionOptions, Secret, SessionManagerOptions } from './options.js';
 export type {
