@@ -8,6 +8,7 @@
  * - `redisTest`, `uniqueNamespace`, `cleanupNamespace`: isolation per test.
  */
 
+export { BAD_OPTION_VALUES, badEnumValues, expectConfigError, shown } from './bad-options.js';
 export { dockerAnswers } from './docker.js';
 export type { RedisTestFixtures } from './fixtures.js';
 export { connectTestRedis, redisTest, testRedisUrl } from './fixtures.js';
