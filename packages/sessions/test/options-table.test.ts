@@ -13,7 +13,8 @@ import { client, SECRET } from './helpers.js';
 
 const redis = client();
 const never = (v: unknown) => v as never;
-const make = (options: Partial<SessionManagerOptions>) => createSessionManager({ redis, secret: SECRET, ...options });
+const make = (options: Partial<SessionManagerOptions>) =>
+  createSessionManager<Record<string, unknown>>({ redis, secret: SECRET, ...options });
 const ID = 'A'.repeat(43); // a well-formed id that was never issued
 
 interface Row {
