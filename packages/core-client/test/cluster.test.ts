@@ -7,7 +7,7 @@ import { type RedisClusterHandle, startRedisCluster } from '@stratacache/test-ut
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedis, luaScripts, ScriptError, type StrataRedis } from '../src/index.js';
+import { createRedis, defineScript, luaScripts, ScriptError, type StrataRedis } from '../src/index.js';
 import { luaScripts as ownScripts } from '../src/lua.generated.js';
 import { eventually } from './helpers.js';
 
@@ -79,6 +79,20 @@ describe('on Redis Cluster', () => {
     await expect(redis.runScript(spanning, [keys.key('a', 1), keys.key('b', 2)], ['t'])).rejects.toThrowError(
       /span Cluster slots/,
     );
+  });
+
+  it('loads registered scripts on every master before its first command: no NOSCRIPT on any node', async () => {
+    const script = defineScript('cluster-preload', "return redis.call('SET', KEYS[1], ARGV[1])", 1);
+    redis.registerScripts([script]);
+    const keys = redis.keys('preload');
+    // Keys on every master: each node gets the script ahead of its first EVALSHA.
+    await Promise.all(Array.from({ length: 60 }, (_, i) => redis.runScript(script, [keys.key('k', i)], ['v'])));
+    const masters = (redis.client as Cluster).nodes('master');
+    for (const node of masters) {
+      expect(await node.info('errorstats')).not.toMatch(/NOSCRIPT/);
+      expect(await node.script('EXISTS', script.sha1)).toEqual([1]);
+    }
+    await redis.unlinkMatching(keys.all());
   });
 
   it('delivers sharded pub/sub (SSUBSCRIBE / SPUBLISH) and plain pub/sub', async () => {
