@@ -55,3 +55,12 @@ export type { ScanOptions, UnlinkOptions } from './scan.js';
 export { scanKeys, scanTargets, unlinkMatching } from './scan.js';
 export type { LuaScript, ScriptArg } from './scripts.js';
 export { defineScript, runScript } from './scripts.js';
+export type { AutoClaimReply, PendingEntry, ReplyValue, StreamEntry, StreamGroupInfo } from './stream-replies.js';
+export {
+  mapReplyEntries,
+  parseAutoClaimReply,
+  parseGroupsReply,
+  parsePendingReply,
+  parseStreamEntries,
+  parseStreamsReply,
+} from './stream-replies.js';
