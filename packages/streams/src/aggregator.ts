@@ -39,6 +39,11 @@ export interface AggregatorStats {
   queue: { depth: number; paused: boolean };
   /** Partition batches committed. */
   batches: number;
+  /**
+   * Script calls that Redis answered "already applied": a retried write whose first
+   * attempt had succeeded (its reply lost to a timeout), or another consumer got there first.
+   */
+  replayedBatches: number;
   /** Failed attempts (retried) by operation. */
   failures: Record<string, number>;
 }
@@ -69,6 +74,7 @@ export class WindowAggregator extends EventEmitter<WindowAggregatorEvents> {
   private readonly counts = { totals: emptyCounts(), windows: {} as Record<string, RecordCounts> };
   private readonly failures: Record<string, number> = {};
   private batches = 0;
+  private replayedBatches = 0;
   private lastLag: PartitionLag[] | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
@@ -159,6 +165,7 @@ export class WindowAggregator extends EventEmitter<WindowAggregatorEvents> {
       windows: Object.fromEntries(Object.entries(this.counts.windows).map(([k, v]) => [k, copy(v)])),
       queue: { depth: this.queue.depth, paused: this.queue.isPaused },
       batches: this.batches,
+      replayedBatches: this.replayedBatches,
       failures: { ...this.failures },
     };
   }
@@ -326,6 +333,7 @@ export class WindowAggregator extends EventEmitter<WindowAggregatorEvents> {
         return deltas.outcomes;
       }
       // A replay (`dup`) or another writer moved the partition (`stale`): reload and judge again.
+      if (result.kind === 'dup') this.replayedBatches++;
       this.states.forgetOne(series, partition.id);
     }
   }
