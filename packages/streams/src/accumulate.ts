@@ -107,6 +107,7 @@ export function accumulate(
   }
   const { sizeMs, hopMs, graceMs, retentionMs, fields, dimensions, distinct } = spec;
   const values: number[] = new Array(fields.length);
+  const prefixes = dimensions.map(() => new Map<string, string>());
   for (let i = first; i < records.length; i++) {
     const record = records[i] as StreamRecord;
     const time = times[i] as number;
@@ -130,7 +131,9 @@ export function accumulate(
     }
     let applied = false;
     let late = false;
-    for (const start of windowStarts(time, sizeMs, hopMs)) {
+    // Tumbling windows (the common case) need no list of starts.
+    const starts = hopMs === sizeMs ? [Math.floor(time / sizeMs) * sizeMs] : windowStarts(time, sizeMs, hopMs);
+    for (const start of starts) {
       const end = start + sizeMs;
       // Closed for this partition once its watermark reached end + grace; gone once past retention.
       if (end + graceMs <= watermark || end + retentionMs <= now) continue;
@@ -146,9 +149,16 @@ export function accumulate(
         const n = values[f] as number;
         if (!Number.isNaN(n)) addStat(delta.fields, fields[f] as string, n);
       }
-      for (const dimension of dimensions) {
-        const raw = value[dimension];
-        const prefix = windowField.dimension(dimension, raw === undefined || raw === null ? '' : String(raw));
+      for (let d = 0; d < dimensions.length; d++) {
+        const raw = value[dimensions[d] as string];
+        const text = raw === undefined || raw === null ? '' : String(raw);
+        // Encoding a value is a regex replace: do it once per distinct value in the batch.
+        const seen = prefixes[d] as Map<string, string>;
+        let prefix = seen.get(text);
+        if (prefix === undefined) {
+          prefix = windowField.dimension(dimensions[d] as string, text);
+          seen.set(text, prefix);
+        }
         let cell = delta.dimensions.get(prefix);
         if (!cell) {
           cell = { count: 0, fields: new Map() };
