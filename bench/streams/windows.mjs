@@ -23,9 +23,13 @@ const READ = Number(process.env.READ ?? 2000);
 async function startServer() {
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => {} };
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
   const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 50 });
   probe.on('error', () => {});
   for (let i = 0; i < 100; i++) {
@@ -51,7 +55,18 @@ async function fill(stream) {
   for (let i = 0; i < EVENTS; i += 5000) {
     const pipeline = raw.pipeline();
     for (let j = i; j < Math.min(EVENTS, i + 5000); j++) {
-      pipeline.xadd(stream, '*', 'time', String(t0 + Math.floor(j * (3_000_000 / EVENTS))), 'amount', String(j % 997), 'country', countries[j % 6], 'user', `u${j % 5000}`);
+      pipeline.xadd(
+        stream,
+        '*',
+        'time',
+        String(t0 + Math.floor(j * (3_000_000 / EVENTS))),
+        'amount',
+        String(j % 997),
+        'country',
+        countries[j % 6],
+        'user',
+        `u${j % 5000}`,
+      );
     }
     await pipeline.exec();
   }

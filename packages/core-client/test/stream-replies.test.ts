@@ -77,9 +77,7 @@ describe.each(variants)('stream replies over %s', (_label, options) => {
     expect(pending[0]?.deliveries).toBeGreaterThanOrEqual(1);
     expect(pending[0]?.idleMs).toBeGreaterThanOrEqual(0);
 
-    const claimed = parseAutoClaimReply<string>(
-      await redis.call('XAUTOCLAIM', a, 'g', 'c2', '0', '0-0', 'COUNT', '1'),
-    );
+    const claimed = parseAutoClaimReply<string>(await redis.call('XAUTOCLAIM', a, 'g', 'c2', '0', '0-0', 'COUNT', '1'));
     expect(claimed.entries.map((e) => e.id)).toEqual(['1-1']);
     expect(claimed.cursor).toBe('1-2');
     expect(claimed.deleted).toEqual([]);

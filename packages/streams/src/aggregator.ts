@@ -13,7 +13,7 @@ import type { HealthChecks } from './health.js';
 import { type ResolvedAggregatorOptions, resolveAggregatorOptions, type WindowAggregatorOptions } from './options.js';
 import { PartitionStates } from './partition-states.js';
 import { BoundedQueue, type PartitionLane } from './queue.js';
-import { type RecentQuery, type WindowResult, type WindowUpdate, WindowReader } from './reader.js';
+import { type RecentQuery, WindowReader, type WindowResult, type WindowUpdate } from './reader.js';
 import { Abandoned, type RetryPolicy, retrying, sleep } from './retry.js';
 import { SeriesKeys } from './series.js';
 import type { PartitionLag, ResumePoint, SourcePartition, StreamRecord } from './source.js';
@@ -219,7 +219,8 @@ export class WindowAggregator extends EventEmitter<WindowAggregatorEvents> {
     try {
       const lag = await o.source.lag();
       this.lastLag = lag;
-      for (const p of lag) publish('lag', { source: o.source.name, topic: p.topic, partition: p.partition, lag: p.lag });
+      for (const p of lag)
+        publish('lag', { source: o.source.name, topic: p.topic, partition: p.partition, lag: p.lag });
       return lag;
     } catch (error) {
       this.failed('lag', error);
@@ -286,7 +287,12 @@ export class WindowAggregator extends EventEmitter<WindowAggregatorEvents> {
       this.batches++;
       const counts = this.count(outcomes, records.length);
       const last = records[records.length - 1] as StreamRecord;
-      publish('commit', { source: o.source.name, topic: partition.topic, partition: partition.partition, offset: last.offset });
+      publish('commit', {
+        source: o.source.name,
+        topic: partition.topic,
+        partition: partition.partition,
+        offset: last.offset,
+      });
       publish('batch', { source: o.source.name, ...counts, durationMs: performance.now() - started });
     } catch (error) {
       // Abandoned (stop, revoked): nothing committed, the source delivers these records again.

@@ -37,7 +37,8 @@ export async function runHealthChecks(checks: Record<string, HealthCheck>, timeo
         });
         try {
           const result = await Promise.race([check(controller.signal), timedOut]);
-          const outcome = typeof result === 'boolean' ? { ok: result } : { ok: result.ok === true, detail: result.detail };
+          const outcome =
+            typeof result === 'boolean' ? { ok: result } : { ok: result.ok === true, detail: result.detail };
           return [name, outcome] as const;
         } catch (error) {
           return [name, { ok: false, error: error instanceof Error ? error.message : String(error) }] as const;

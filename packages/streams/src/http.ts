@@ -43,7 +43,8 @@ export function createWindowsHandler(
   options: WindowsHandlerOptions = {},
 ): WindowsHandler {
   const reader = target instanceof WindowAggregator ? target.reader : target;
-  const checks = options.checks ?? (target instanceof WindowAggregator ? target.healthChecks() : { live: {}, ready: {} });
+  const checks =
+    options.checks ?? (target instanceof WindowAggregator ? target.healthChecks() : { live: {}, ready: {} });
   const timeoutMs = toMs(options.healthTimeout ?? '2s', 'healthTimeout');
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
   if (basePath !== '' && !basePath.startsWith('/'))
@@ -61,7 +62,8 @@ export function createWindowsHandler(
     const [rawName, start] = parts;
     if (rawName === undefined) return send(res, 200, { names: reader.names });
     const name = decodeURIComponent(rawName);
-    if (!reader.names.includes(name)) return send(res, 404, { error: `no window series named ${JSON.stringify(name)}` });
+    if (!reader.names.includes(name))
+      return send(res, 404, { error: `no window series named ${JSON.stringify(name)}` });
     if (start !== undefined) {
       if (!/^\d+$/.test(start)) return send(res, 400, { error: 'start must be an integer (ms)' });
       const found = await reader.window(name, Number(start));
@@ -82,7 +84,8 @@ export function createWindowsHandler(
     const url = new URL(req.url ?? '/', 'http://localhost');
     let path = url.pathname;
     if (basePath !== '') {
-      if (path !== basePath && !path.startsWith(`${basePath}/`)) return next ? next() : send(res, 404, { error: 'not found' });
+      if (path !== basePath && !path.startsWith(`${basePath}/`))
+        return next ? next() : send(res, 404, { error: 'not found' });
       path = path.slice(basePath.length) || '/';
     }
     const parts = path.split('/').filter(Boolean);
@@ -93,7 +96,11 @@ export function createWindowsHandler(
       return send(res, 405, { error: 'method not allowed' });
     }
     const work =
-      path === '/healthz' ? health(res, false) : path === '/readyz' ? health(res, true) : windows(res, parts.slice(1), url.searchParams);
+      path === '/healthz'
+        ? health(res, false)
+        : path === '/readyz'
+          ? health(res, true)
+          : windows(res, parts.slice(1), url.searchParams);
     work.catch((error: unknown) => {
       // Redis down: the API says so (503) rather than hanging or crashing the server.
       const code = StratacacheError.isInstance(error) ? error.code : 'E_INTERNAL';

@@ -109,7 +109,11 @@ export class KafkaSource implements StreamSource {
     if (!options || typeof options.kafka?.consumer !== 'function')
       fail('kafka', 'must be a kafkajs client (new Kafka({ brokers }))');
     if (typeof options.groupId !== 'string' || options.groupId === '') fail('groupId', 'must be a non-empty string');
-    if (!Array.isArray(options.topics) || options.topics.length === 0 || options.topics.some((t) => typeof t !== 'string' || !t))
+    if (
+      !Array.isArray(options.topics) ||
+      options.topics.length === 0 ||
+      options.topics.some((t) => typeof t !== 'string' || !t)
+    )
       fail('topics', 'must list at least one topic');
     this.options = options;
     this.name = options.name ?? 'kafka';
@@ -180,7 +184,8 @@ export class KafkaSource implements StreamSource {
     const { batch } = payload;
     const last = batch.messages[batch.messages.length - 1];
     if (!last || payload.isStale()) return;
-    const partition = this.assignment.get(`${batch.topic}/${batch.partition}`) ?? this.partitionOf(batch.topic, batch.partition);
+    const partition =
+      this.assignment.get(`${batch.topic}/${batch.partition}`) ?? this.partitionOf(batch.topic, batch.partition);
     const records: StreamRecord[] = batch.messages.map((m) => ({
       offset: m.offset,
       value: parse(m.value),

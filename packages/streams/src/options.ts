@@ -59,7 +59,9 @@ export interface RetryOptions {
 }
 
 /** Where an event's time comes from: a field of the value (ms, numeric string or ISO date), or a function. */
-export type EventTime = string | ((value: Readonly<Record<string, unknown>>, record: StreamRecord) => number | undefined);
+export type EventTime =
+  | string
+  | ((value: Readonly<Record<string, unknown>>, record: StreamRecord) => number | undefined);
 
 /** Options of {@link createWindowAggregator}. */
 export interface WindowAggregatorOptions {

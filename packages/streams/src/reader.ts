@@ -178,8 +178,11 @@ export function parseWindowHash(hash: Record<string, string>): Pick<WindowResult
     const value = Number(raw);
     if (parts[0] === 'd' && parts.length >= 4) {
       const [, dimension, encoded, kind, field] = parts as [string, string, string, string, string?];
-      const byValue = (dimensions[dimension] ??= {});
-      const cell = (byValue[decodePart(encoded)] ??= { count: 0, fields: {} });
+      dimensions[dimension] ??= {};
+      const byValue = dimensions[dimension];
+      const label = decodePart(encoded);
+      byValue[label] ??= { count: 0, fields: {} };
+      const cell = byValue[label];
       if (kind === 'count') cell.count = value;
       else if (field !== undefined) stat(cell.fields, kind, field, value);
     } else if (parts.length === 2) {

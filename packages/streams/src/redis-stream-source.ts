@@ -15,8 +15,8 @@ import {
   ConfigError,
   type Duration,
   mapRedisError,
-  parsePendingReply,
   parseGroupsReply,
+  parsePendingReply,
   parseStreamEntries,
   parseStreamsReply,
   type RedisConnection,
@@ -84,7 +84,6 @@ export class RedisStreamSource implements StreamSource {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private reader: RedisConnection | undefined;
-  private handlers: SourceHandlers | undefined;
   private loop: Promise<void> | undefined;
   private readonly stopper = new AbortController();
   private paused = false;
@@ -106,7 +105,8 @@ export class RedisStreamSource implements StreamSource {
     const consumer = options.consumer ?? hostname();
     if (typeof consumer !== 'string' || consumer === '') fail('consumer', 'must be a non-empty string');
     const readCount = options.readCount ?? 1000;
-    if (!Number.isInteger(readCount) || readCount <= 0) fail('readCount', `must be a positive integer; got ${readCount}`);
+    if (!Number.isInteger(readCount) || readCount <= 0)
+      fail('readCount', `must be a positive integer; got ${readCount}`);
     this.redis = options.redis;
     this.streams = Object.freeze([...streams]);
     this.group = options.group;
@@ -131,7 +131,6 @@ export class RedisStreamSource implements StreamSource {
 
   async start(handlers: SourceHandlers): Promise<void> {
     if (this.loop) return;
-    this.handlers = handlers;
     const o = this.redis.options;
     // A blocking read holds its connection: never the shared one. Its timeout covers the BLOCK.
     this.reader = this.redis.duplicate('streams-reader', { commandTimeout: this.blockMs + o.commandTimeoutMs });
@@ -168,7 +167,11 @@ export class RedisStreamSource implements StreamSource {
   }
 
   status(): SourceStatus {
-    return { connected: this.ready && this.reader?.status === 'ready', assigned: this.ready ? this.streams.length : 0, paused: this.paused };
+    return {
+      connected: this.ready && this.reader?.status === 'ready',
+      assigned: this.ready ? this.streams.length : 0,
+      paused: this.paused,
+    };
   }
 
   async stop(): Promise<void> {
@@ -291,7 +294,10 @@ export class RedisStreamSource implements StreamSource {
       else {
         try {
           const parsed: unknown = JSON.parse(entry.fields.get(field) ?? '');
-          value = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+          value =
+            parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+              ? (parsed as Record<string, unknown>)
+              : undefined;
         } catch {
           value = undefined;
         }

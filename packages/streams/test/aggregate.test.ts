@@ -6,17 +6,7 @@
 import { eventually } from '@stratacache/test-utils';
 import { describe, expect, test } from 'vitest';
 import { createWindowAggregator, RedisStreamSource, type WindowSpec, type WindowUpdate } from '../src/index.js';
-import {
-  client,
-  comparable,
-  offline,
-  produce,
-  random,
-  type TestEvent,
-  sorted,
-  streamKey,
-  track,
-} from './helpers.js';
+import { client, comparable, offline, produce, random, sorted, streamKey, type TestEvent, track } from './helpers.js';
 
 const MINUTE = 60_000;
 /** A minute boundary ten minutes ago: event times near now, so a one-hour retention keeps everything. */
@@ -42,7 +32,15 @@ describe('windows from a Redis Stream', () => {
       country: countries[Math.floor(rand() * countries.length)],
       user: `u${Math.floor(rand() * 300)}`,
     }));
-    const spec = { name: 'orders', size: '1m', grace: '5s', retention: '1h', fields: ['amount'], dimensions: ['country'], distinct: ['user'] };
+    const spec = {
+      name: 'orders',
+      size: '1m',
+      grace: '5s',
+      retention: '1h',
+      fields: ['amount'],
+      dimensions: ['country'],
+      distinct: ['user'],
+    };
     const { redis, stream, aggregator } = setup([spec]);
     await produce(redis, stream, events);
     await aggregator.start();
@@ -71,7 +69,9 @@ describe('windows from a Redis Stream', () => {
 
   test('late records: within grace applied and counted late, beyond grace dropped and counted', async () => {
     const t0 = base();
-    const { redis, stream, aggregator } = setup([{ name: 'w', size: '1m', grace: '10s', retention: '1h', fields: ['amount'] }]);
+    const { redis, stream, aggregator } = setup([
+      { name: 'w', size: '1m', grace: '10s', retention: '1h', fields: ['amount'] },
+    ]);
     await produce(redis, stream, [
       { time: t0 + 1_000, amount: 1 }, // window 0
       { time: t0 + MINUTE + 5_000, amount: 2 }, // window 1: watermark t0+65s
@@ -93,7 +93,9 @@ describe('windows from a Redis Stream', () => {
 
   test('records without a usable time or with a non-numeric field are counted invalid and still acknowledged', async () => {
     const t0 = base();
-    const { redis, stream, aggregator } = setup([{ name: 'w', size: '1m', grace: 0, retention: '1h', fields: ['amount'] }]);
+    const { redis, stream, aggregator } = setup([
+      { name: 'w', size: '1m', grace: 0, retention: '1h', fields: ['amount'] },
+    ]);
     await redis.client.xadd(stream, '*', 'time', 'yesterday-ish', 'amount', '1');
     await redis.client.xadd(stream, '*', 'time', String(t0), 'amount', 'ten');
     await redis.client.xadd(stream, '*', 'time', String(t0), 'amount', '10');

@@ -7,7 +7,18 @@ import { createRedis } from '@stratacache/core-client';
 import { eventually } from '@stratacache/test-utils';
 import { expect, test } from 'vitest';
 import { createWindowAggregator, RedisStreamSource } from '../src/index.js';
-import { client, comparable, offline, produce, server, sleep, sorted, streamKey, type TestEvent, track } from './helpers.js';
+import {
+  client,
+  comparable,
+  offline,
+  produce,
+  server,
+  sleep,
+  sorted,
+  streamKey,
+  type TestEvent,
+  track,
+} from './helpers.js';
 
 test('with the aggregates Redis stopped, the consumer pauses at the high-water mark, memory stays bounded, and it resumes', async () => {
   const streams = client();
@@ -23,7 +34,14 @@ test('with the aggregates Redis stopped, the consumer pauses at the high-water m
     commandTimeout: '300ms',
     breaker: { failureThreshold: 5, window: '10s', openDuration: '300ms' },
   });
-  const source = new RedisStreamSource({ redis: streams, stream, group: 'g', consumer: 'c', readCount: 200, block: '100ms' });
+  const source = new RedisStreamSource({
+    redis: streams,
+    stream,
+    group: 'g',
+    consumer: 'c',
+    readCount: 200,
+    block: '100ms',
+  });
   const aggregator = track(
     createWindowAggregator({
       redis: aggregates,
@@ -63,7 +81,9 @@ test('with the aggregates Redis stopped, the consumer pauses at the high-water m
   expect(source.status().paused).toBe(false);
   const expected = offline([events], { sizeMs: 60_000, graceMs: 1000 });
   const stored = comparable(await aggregator.recent('w', { since: 0 }));
-  expect(sorted(stored)).toEqual(sorted(new Map([...expected.windows].map(([k, v]) => [k, { ...v, byCountry: {}, users: 0 }]))));
+  expect(sorted(stored)).toEqual(
+    sorted(new Map([...expected.windows].map(([k, v]) => [k, { ...v, byCountry: {}, users: 0 }]))),
+  );
   await aggregator.stop();
   await aggregates.close();
 }, 90_000);

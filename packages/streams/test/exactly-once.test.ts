@@ -75,7 +75,10 @@ async function drain(redis: StrataRedis, stream: string, consumer: string): Prom
   });
   const aggregator = createWindowAggregator({ redis, source, windows, batch: { max: 500, linger: 0 } });
   await aggregator.start();
-  await eventually(async () => (await source.lag()).every((l) => l.lag === 0) && aggregator.stats().queue.depth === 0, 60_000);
+  await eventually(
+    async () => (await source.lag()).every((l) => l.lag === 0) && aggregator.stats().queue.depth === 0,
+    60_000,
+  );
   await aggregator.stop();
 }
 
@@ -91,7 +94,16 @@ test('24 SIGKILLs at random points and a Redis stopped mid-batch: the aggregates
   const rand = random(2024);
   const kinds = ['after-script', 'in-commit', 'after-commit', 'timer'] as const;
   const crashes: string[] = [];
-  const args = { url: redisServer.url, prefix, stream, group: 'g', consumer: 'c1', windows, batchMax: 100, readCount: 100 };
+  const args = {
+    url: redisServer.url,
+    prefix,
+    stream,
+    group: 'g',
+    consumer: 'c1',
+    windows,
+    batchMax: 100,
+    readCount: 100,
+  };
   for (let round = 0; round < 24; round++) {
     const kind = kinds[Math.floor(rand() * kinds.length)] as (typeof kinds)[number];
     const at = 1 + Math.floor(rand() * 4);
@@ -160,7 +172,11 @@ test('a consumer that never comes back: another one claims its pending entries u
   const offsets = await redis.client.hkeys(`${prefix}:streams:win:{hop}:off`);
   expect(offsets).toEqual(expect.arrayContaining([`o:${stream}|c1`, `o:${stream}|c2`]));
   // Which entries each consumer got depends on timing, so only the wide-grace series is exact here.
-  const reader = createWindowAggregator({ redis, source: new RedisStreamSource({ redis, stream, group: 'x' }), windows });
+  const reader = createWindowAggregator({
+    redis,
+    source: new RedisStreamSource({ redis, stream, group: 'x' }),
+    windows,
+  });
   const hop = offline([data], { sizeMs: 30 * SECOND, hopMs: 10 * SECOND, graceMs: 3_600_000 });
   const stored = comparable(await reader.recent('hop', { since: 0 }));
   expect(sorted(new Map([...stored].map(([k, v]) => [k, [v.count, v.sum]])))).toEqual(

@@ -97,7 +97,15 @@ export function offline(
         used = true;
         let w = windows.get(start);
         if (!w) {
-          w = { count: 0, sum: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, byCountry: {}, users: 0, userSet: new Set() };
+          w = {
+            count: 0,
+            sum: 0,
+            min: Number.POSITIVE_INFINITY,
+            max: Number.NEGATIVE_INFINITY,
+            byCountry: {},
+            users: 0,
+            userSet: new Set(),
+          };
           windows.set(start, w);
         }
         w.count++;

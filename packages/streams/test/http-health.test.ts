@@ -41,7 +41,9 @@ describe('HTTP API and health', () => {
     const redis = client();
     const stream = streamKey(redis);
     const source = new RedisStreamSource({ redis, stream, group: 'g', consumer: 'c', block: '100ms' });
-    const aggregator = track(createWindowAggregator({ redis, source, windows: [spec], lagInterval: '100ms', batch: { linger: 0 } }));
+    const aggregator = track(
+      createWindowAggregator({ redis, source, windows: [spec], lagInterval: '100ms', batch: { linger: 0 } }),
+    );
     const base = await listen(createWindowsHandler(aggregator));
     const t0 = Math.floor(Date.now() / 60_000) * 60_000 - 5 * 60_000;
 
@@ -87,7 +89,10 @@ describe('HTTP API and health', () => {
     expect((await get(`${base}/windows/orders`, { method: 'POST' })).status).toBe(405);
     expect((await get(`${base}/elsewhere`)).status).toBe(404);
     await aggregator.stop();
-    expect((await get(`${base}/healthz`)).body).toMatchObject({ status: 'fail', checks: { aggregator: { ok: false } } });
+    expect((await get(`${base}/healthz`)).body).toMatchObject({
+      status: 'fail',
+      checks: { aggregator: { ok: false } },
+    });
   });
 
   test('Redis stopped: healthz and readyz answer 503 within the health timeout, reads 503, then recover', async () => {
@@ -139,7 +144,10 @@ describe('HTTP API and health', () => {
       expect(typeof result === 'boolean' || typeof result.ok === 'boolean').toBe(true);
     }
     // A boolean result and a throwing check are both understood.
-    const outcome = await runHealthChecks({ yes: async () => true, boom: async () => Promise.reject(new Error('x')) }, 500);
+    const outcome = await runHealthChecks(
+      { yes: async () => true, boom: async () => Promise.reject(new Error('x')) },
+      500,
+    );
     expect(outcome).toEqual({ ok: false, checks: { yes: { ok: true }, boom: { ok: false, error: 'x' } } });
   });
 

@@ -19,7 +19,7 @@ function kcatPath(): string {
     return execFileSync('sh', ['-c', 'command -v kcat'], { encoding: 'utf8' }).trim();
   } catch {
     throw new Error(
-      'kcat is not installed: the Kafka tests need librdkafka\'s mock cluster through kcat. Install it with `apt-get install -y kcat` (.ci/run does this).',
+      "kcat is not installed: the Kafka tests need librdkafka's mock cluster through kcat. Install it with `apt-get install -y kcat` (.ci/run does this).",
     );
   }
 }
@@ -28,9 +28,13 @@ function kcatPath(): string {
 export function startKafkaMock(timeoutMs = 15_000): Promise<KafkaMock> {
   const kcat = kcatPath();
   // kcat stays up as a producer reading stdin; the mock cluster lives as long as it does.
-  const child: ChildProcess = spawn(kcat, ['-X', 'test.mock.num.brokers=1', '-d', 'mock', '-P', '-t', 'warmup', '-b', 'x:1'], {
-    stdio: ['pipe', 'ignore', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    kcat,
+    ['-X', 'test.mock.num.brokers=1', '-d', 'mock', '-P', '-t', 'warmup', '-b', 'x:1'],
+    {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    },
+  );
   if (child.pid !== undefined) guardProcess(child.pid);
   const exited = new Promise<void>((resolve) =>
     child.once('exit', () => {

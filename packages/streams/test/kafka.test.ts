@@ -98,7 +98,14 @@ test('a 4-partition topic, the consumer killed and restarted: aggregates equal a
   await admin.disconnect();
 
   const redis = redisClient();
-  const args = { url: testRedisUrl(), prefix: redis.options.prefix, brokers: [mock.bootstrap], topic, groupId, windows };
+  const args = {
+    url: testRedisUrl(),
+    prefix: redis.options.prefix,
+    brokers: [mock.bootstrap],
+    topic,
+    groupId,
+    windows,
+  };
   // The last crash comes after the scripts and before the commit.
   const crashes = [
     { kind: 'after-commit', at: 2 },
@@ -130,7 +137,9 @@ test('a 4-partition topic, the consumer killed and restarted: aggregates equal a
   const expected = offline(data, { sizeMs: 10_000, graceMs: 2000 });
   expect(expected.dropped).toBeGreaterThan(0);
   const windowsStored = comparable(await aggregator.recent('tight', { since: 0 }));
-  expect(sorted(windowsStored)).toEqual(sorted(new Map([...expected.windows].map(([k, v]) => [k, { ...v, users: 0 }]))));
+  expect(sorted(windowsStored)).toEqual(
+    sorted(new Map([...expected.windows].map(([k, v]) => [k, { ...v, users: 0 }]))),
+  );
   // Kafka's committed offsets are past the last record of every partition.
   expect(source.status()).toMatchObject({ connected: true, assigned: 4 });
   await aggregator.stop();

@@ -1,7 +1,13 @@
 /** Bad options throw ConfigError (E_CONFIG) naming the option; defaults resolve into a frozen object. */
 import { ConfigError } from '@stratacache/core-client';
 import { describe, expect, test } from 'vitest';
-import { createWindowAggregator, createWindowReader, RedisStreamSource, resolveAggregatorOptions, type WindowSpec } from '../src/index.js';
+import {
+  createWindowAggregator,
+  createWindowReader,
+  RedisStreamSource,
+  resolveAggregatorOptions,
+  type WindowSpec,
+} from '../src/index.js';
 import { KafkaSource } from '../src/kafka.js';
 import { client } from './helpers.js';
 

@@ -32,10 +32,13 @@ test('windows past retention are gone from Redis and from the index; later recor
 
   // A later batch trims the index; a record for the expired window counts as dropped.
   const now = Date.now();
-  await produce(redis, stream, [{ time: now, user: 'b' }, { time: first + 20, user: 'c' }]);
+  await produce(redis, stream, [
+    { time: now, user: 'b' },
+    { time: first + 20, user: 'c' },
+  ]);
   await eventually(() => aggregator.stats().totals.records === 3, 10_000);
   expect(aggregator.stats().totals).toMatchObject({ applied: 2, dropped: 1 });
-  const index = await redis.client.zrange(`${redis.options.prefix}:streams:win:{short}:idx`, 0, -1);
+  const index = await redis.client.zrange(`${redis.options.prefix}:streams:win:{short}:idx`, '0', '-1');
   expect(index).toEqual([String(Math.floor(now / 1000) * 1000)]);
   await aggregator.stop();
 });

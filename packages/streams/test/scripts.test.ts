@@ -23,7 +23,14 @@ describe('the Lua file', () => {
     const root = fileURLToPath(new URL('../../../', import.meta.url));
     const out = execFileSync(
       'node',
-      ['scripts/embed-lua.mjs', 'packages/streams/lua', 'packages/streams/src/lua.generated.ts', '--check', '--types-from', '@stratacache/core-client'],
+      [
+        'scripts/embed-lua.mjs',
+        'packages/streams/lua',
+        'packages/streams/src/lua.generated.ts',
+        '--check',
+        '--types-from',
+        '@stratacache/core-client',
+      ],
       { cwd: root },
     ).toString();
     expect(out).toMatch(/matches 1 Lua file/);
@@ -64,12 +71,21 @@ describe('window-apply', () => {
     const times = first.map((r) => Number(r.value?.time));
     const deltas = accumulate(spec, first, times, { offset: undefined, watermark: -Infinity }, Date.now());
     const settings = { idleMs: 0, publish: false };
-    expect(await runApply(redis, series, 'p', undefined, deltas, settings)).toMatchObject({ kind: 'ok', updated: [base] });
+    expect(await runApply(redis, series, 'p', undefined, deltas, settings)).toMatchObject({
+      kind: 'ok',
+      updated: [base],
+    });
     // The same call again (a retry whose first attempt had succeeded).
     expect(await runApply(redis, series, 'p', undefined, deltas, settings)).toEqual({ kind: 'dup', stored: '2' });
     // Computed from an older offset than Redis holds, but reaching further: recompute.
     const longer = records(0, [5, -2, 9, 4], base);
-    const stale = accumulate(spec, longer, longer.map((r) => Number(r.value?.time)), { offset: undefined, watermark: -Infinity }, Date.now());
+    const stale = accumulate(
+      spec,
+      longer,
+      longer.map((r) => Number(r.value?.time)),
+      { offset: undefined, watermark: -Infinity },
+      Date.now(),
+    );
     expect(await runApply(redis, series, 'p', undefined, stale, settings)).toEqual({ kind: 'stale', stored: '2' });
     const window = await redis.client.hgetall(series.window(base));
     expect(window).toMatchObject({ count: '3', 'sum:v': '12', 'min:v': '-2', 'max:v': '9' });
@@ -81,8 +97,17 @@ describe('window-apply', () => {
     const redis = client();
     const series = new SeriesKeys(redis.keys('streams'), spec);
     const base = 1_700_000_000_000;
-    const many = records(0, [1, 2, 3, 4, 5], base).map((r, i) => ({ ...r, value: { ...r.value, time: base + i * 1000 } }));
-    const deltas = accumulate(spec, many, many.map((r) => Number(r.value?.time)), { offset: undefined, watermark: -Infinity }, base);
+    const many = records(0, [1, 2, 3, 4, 5], base).map((r, i) => ({
+      ...r,
+      value: { ...r.value, time: base + i * 1000 },
+    }));
+    const deltas = accumulate(
+      spec,
+      many,
+      many.map((r) => Number(r.value?.time)),
+      { offset: undefined, watermark: -Infinity },
+      base,
+    );
     const { keys } = packApply(series, 'p', undefined, deltas, { idleMs: 0, publish: true });
     expect(keys).toHaveLength(2 + 5 + 5);
     // Redis Cluster hashes only the part between the first '{' and the next '}'.
