@@ -104,18 +104,30 @@ export class WindowAggregator extends EventEmitter<WindowAggregatorEvents> {
     return this.running;
   }
 
-  /** Starts the source and the writer. Idempotent; rejects if the source cannot start. */
+  /**
+   * Starts the source and the writer. Idempotent. Rejects if the source cannot
+   * start (a Kafka broker unreachable); the aggregator is then stopped: create a new one.
+   */
   start(): Promise<void> {
     this.starting ??= (async () => {
       const o = this.options;
       this.running = true;
       this.loop = this.run();
-      await o.source.start({
-        deliver: (batch) => this.queue.offer(batch, () => this.controller.signal.aborted),
-        assigned: (partitions) => this.assign(partitions),
-        revoked: (partitions) => this.revoke(partitions),
-        error: (operation, error) => this.failed(operation, error),
-      });
+      try {
+        await o.source.start({
+          deliver: (batch) => this.queue.offer(batch, () => this.controller.signal.aborted),
+          assigned: (partitions) => this.assign(partitions),
+          revoked: (partitions) => this.revoke(partitions),
+          error: (operation, error) => this.failed(operation, error),
+        });
+      } catch (error) {
+        this.controller.abort();
+        this.queue.wakeAll();
+        await this.loop;
+        await o.source.stop().catch(() => {});
+        this.running = false;
+        throw error;
+      }
       this.lagTimer = setInterval(() => void this.pollLag(), o.lagIntervalMs);
       this.lagTimer.unref();
     })();

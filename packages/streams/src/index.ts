@@ -5,8 +5,6 @@
  * Kafka lives on the `@stratacache/streams/kafka` subpath.
  */
 
-export type { DimensionDelta, FieldStats, PartitionState, SeriesDeltas, WindowDelta } from './accumulate.js';
-export { accumulate, Outcome } from './accumulate.js';
 export type { AggregatorStats, RecordCounts, WindowAggregatorEvents } from './aggregator.js';
 export { createWindowAggregator, WindowAggregator } from './aggregator.js';
 export { StreamsChannels } from './diagnostics.js';
@@ -46,4 +44,3 @@ export type {
   StreamRecord,
   StreamSource,
 } from './source.js';
-export { compareOffsets, windowStarts } from './windows.js';
