@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Subscription } from '@stratacache/core-client';
-import { accumulate, Outcome } from './accumulate.js';
+import { accumulate } from './accumulate.js';
 import { type ApplyResult, runApply } from './apply-script.js';
 import { publish } from './diagnostics.js';
 import type { HealthChecks } from './health.js';
@@ -14,20 +14,10 @@ import { type ResolvedAggregatorOptions, resolveAggregatorOptions, type WindowAg
 import { PartitionStates } from './partition-states.js';
 import { BoundedQueue, type PartitionLane } from './queue.js';
 import { type RecentQuery, WindowReader, type WindowResult, type WindowUpdate } from './reader.js';
+import { addOutcomes, combineOutcomes, emptyCounts, type RecordCounts } from './record-counts.js';
 import { Abandoned, type RetryPolicy, retrying, sleep } from './retry.js';
 import { SeriesKeys } from './series.js';
 import type { PartitionLag, ResumePoint, SourcePartition, StreamRecord } from './source.js';
-
-/** Record counts by outcome. */
-export interface RecordCounts {
-  records: number;
-  applied: number;
-  duplicate: number;
-  /** Applied after the watermark had passed their window's end (a subset of `applied`). */
-  late: number;
-  dropped: number;
-  invalid: number;
-}
 
 /** What `stats()` returns. */
 export interface AggregatorStats {
@@ -55,9 +45,6 @@ export interface WindowAggregatorEvents {
   /** A window was updated (or became final) by this instance. */
   window: [WindowUpdate];
 }
-
-const emptyCounts = (): RecordCounts => ({ records: 0, applied: 0, duplicate: 0, late: 0, dropped: 0, invalid: 0 });
-const OUTCOME_NAMES = ['duplicate', 'applied', 'late', 'dropped', 'invalid'] as const;
 
 /** Create with {@link createWindowAggregator}, then `start()`; `stop()` when done. */
 export class WindowAggregator extends EventEmitter<WindowAggregatorEvents> {
@@ -370,38 +357,10 @@ export class WindowAggregator extends EventEmitter<WindowAggregatorEvents> {
   }
 
   private count(outcomes: Uint8Array[], n: number): RecordCounts {
-    const totals = emptyCounts();
-    totals.records = n;
+    const totals = combineOutcomes(outcomes, n);
     this.series.forEach((series, s) => {
-      const mine = this.counts.windows[series.spec.name] as RecordCounts;
-      mine.records += n;
-      for (const outcome of outcomes[s] as Uint8Array) {
-        const name = OUTCOME_NAMES[outcome] as (typeof OUTCOME_NAMES)[number];
-        if (name === 'late') {
-          mine.applied++;
-          mine.late++;
-        } else mine[name]++;
-      }
+      addOutcomes(this.counts.windows[series.spec.name] as RecordCounts, outcomes[s] as Uint8Array);
     });
-    for (let i = 0; i < n; i++) {
-      let all = true;
-      let applied = false;
-      let late = false;
-      let invalid = false;
-      for (const per of outcomes) {
-        const outcome = per[i];
-        if (outcome !== Outcome.duplicate) all = false;
-        if (outcome === Outcome.applied || outcome === Outcome.late) applied = true;
-        if (outcome === Outcome.late) late = true;
-        if (outcome === Outcome.invalid) invalid = true;
-      }
-      if (all) totals.duplicate++;
-      else if (applied) {
-        totals.applied++;
-        if (late) totals.late++;
-      } else if (invalid) totals.invalid++;
-      else totals.dropped++;
-    }
     const t = this.counts.totals;
     for (const key of Object.keys(totals) as (keyof RecordCounts)[]) t[key] += totals[key];
     return totals;

@@ -5,7 +5,7 @@
  * Kafka lives on the `@stratacache/streams/kafka` subpath.
  */
 
-export type { AggregatorStats, RecordCounts, WindowAggregatorEvents } from './aggregator.js';
+export type { AggregatorStats, WindowAggregatorEvents } from './aggregator.js';
 export { createWindowAggregator, WindowAggregator } from './aggregator.js';
 export { StreamsChannels } from './diagnostics.js';
 export type { HealthCheck, HealthCheckResult, HealthChecks, HealthOutcome } from './health.js';
@@ -32,6 +32,7 @@ export type {
   WindowUpdate,
 } from './reader.js';
 export { createWindowReader, WindowReader } from './reader.js';
+export type { RecordCounts } from './record-counts.js';
 export type { RedisStreamSourceOptions } from './redis-stream-source.js';
 export { RedisStreamSource } from './redis-stream-source.js';
 export type {
