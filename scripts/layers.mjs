@@ -11,6 +11,7 @@ export const LAYERS = {
   '@stratacache/invalidation': ['@stratacache/core-client'],
   '@stratacache/sessions': ['@stratacache/core-client', '@stratacache/serializers'],
   '@stratacache/metrics': ['@stratacache/core-client'],
+  '@stratacache/streams': ['@stratacache/core-client'],
   '@stratacache/patterns': ['@stratacache/core-client', '@stratacache/serializers', '@stratacache/invalidation'],
   '@stratacache/sql-cache': ['@stratacache/patterns', '@stratacache/core-client', '@stratacache/invalidation'],
   // Private: any package's tests may use it; it uses no layer.
@@ -22,6 +23,7 @@ export const LAYERS = {
     '@stratacache/coordination',
     '@stratacache/sessions',
     '@stratacache/metrics',
+    '@stratacache/streams',
   ],
   '@stratacache/admin': [
     '@stratacache/core-client',
@@ -30,6 +32,7 @@ export const LAYERS = {
     '@stratacache/coordination',
     '@stratacache/sessions',
     '@stratacache/metrics',
+    '@stratacache/streams',
   ],
   '@stratacache/bench': [
     '@stratacache/patterns',
@@ -37,6 +40,7 @@ export const LAYERS = {
     '@stratacache/coordination',
     '@stratacache/sessions',
     '@stratacache/metrics',
+    '@stratacache/streams',
   ],
 };
 

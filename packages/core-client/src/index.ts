@@ -24,6 +24,7 @@ export { failOption } from './describe-value.js';
 export { CoreChannels } from './diagnostics.js';
 export type { Duration } from './duration.js';
 export { toMs } from './duration.js';
+export { mapRedisError } from './error-mapping.js';
 export type { StratacacheErrorOptions } from './errors.js';
 export {
   CircuitOpenError,
@@ -67,3 +68,12 @@ export type {
 export type { ScanOptions, UnlinkOptions } from './scan.js';
 export type { LuaScript, ScriptArg } from './scripts.js';
 export { defineScript } from './scripts.js';
+export type { AutoClaimReply, PendingEntry, ReplyValue, StreamEntry, StreamGroupInfo } from './stream-replies.js';
+export {
+  mapReplyEntries,
+  parseAutoClaimReply,
+  parseGroupsReply,
+  parsePendingReply,
+  parseStreamEntries,
+  parseStreamsReply,
+} from './stream-replies.js';
