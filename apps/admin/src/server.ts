@@ -63,6 +63,8 @@ export interface BuildOptions extends AdminOptions {
 export interface AdminServer {
   app: FastifyInstance;
   context: AdminContext;
+  /** Every route of the console with its access level (the tests walk them all). */
+  routes: ReadonlyArray<{ method: string; url: string; access: string }>;
   /** The one-time admin password, when none was configured and the interface is loopback. */
   oneTimePassword: string | undefined;
   /** Stops the sampler, alerts and bus, closes Fastify, and the Redis client when it made it. */
@@ -189,6 +191,12 @@ export async function buildAdminServer(input: BuildOptions = {}): Promise<AdminS
   });
   await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session' });
   installGuards(app, options);
+  const routes: { method: string; url: string; access: string }[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') routes.push({ method, url: route.url, access: route.config?.access ?? 'read' });
+    }
+  });
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/static/', index: false, list: false });
 
   app.addHook('onSend', async (_request, reply, payload) => {
@@ -258,6 +266,7 @@ export async function buildAdminServer(input: BuildOptions = {}): Promise<AdminS
   return {
     app,
     context,
+    routes,
     oneTimePassword: otp,
     close: () => {
       closing ??= (async () => {
