@@ -45,6 +45,7 @@ export function page(title: string, active: string, ctx: PageContext, body: Safe
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="htmx-config" content="${HTMX_CONFIG}">
 <title>${title} · stratacache admin</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/app.css">
 <link rel="stylesheet" href="/static/vendor/uplot-1.6.32.min.css">
 <script src="/static/vendor/htmx-2.0.11.min.js" defer></script>

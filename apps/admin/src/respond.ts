@@ -3,13 +3,18 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SafeHtml } from './html.js';
 import type { PageContext } from './layout.js';
 
-/** Who is looking, and a CSRF token for their forms (one is made for anonymous visitors of the login page too). */
-export function pageContext(request: FastifyRequest, reply: FastifyReply): PageContext {
+/**
+ * Who is looking, and a CSRF token for their forms. An anonymous visitor gets
+ * one only on the login form (`forLogin`): any other page (an error page for a
+ * refused cross-site post, say) must not start a session, whose cookie would
+ * replace the one of a logged-in user.
+ */
+export function pageContext(request: FastifyRequest, reply: FastifyReply, forLogin = false): PageContext {
   const user = request.session?.userId;
   return {
     user,
     role: request.session?.role,
-    csrfToken: request.session ? reply.generateCsrf() : undefined,
+    csrfToken: request.session && (user || forLogin) ? reply.generateCsrf() : undefined,
   };
 }
 

@@ -160,6 +160,9 @@ export async function buildAdminServer(input: BuildOptions = {}): Promise<AdminS
         formAction: ["'self'"],
       },
     },
+    // 'no-referrer' makes Chromium send `Origin: null` on a same-origin form post, which the
+    // Origin check refuses; 'same-origin' keeps the origin for the console and tells other sites nothing.
+    referrerPolicy: { policy: 'same-origin' },
     // Plain HTTP on loopback: no HSTS promise this console cannot keep.
     strictTransportSecurity: options.cookieSecure,
   });

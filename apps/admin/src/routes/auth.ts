@@ -26,7 +26,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: AdminContext): voi
     message?: string,
     status = 200,
   ) => {
-    const pc = pageContext(request, reply);
+    const pc = pageContext(request, reply, true);
     const next = safeNext(field(request.query, 'next') || field(request.body, 'next'));
     const otp = ctx.options.passwordHash === undefined && ctx.users.has('admin');
     return sendPage(
