@@ -37,7 +37,7 @@
       height: 180,
       series,
       scales: percent ? { y: { range: [0, 1] } } : {},
-      axes: [{}, { values: (u, ticks) => ticks.map((t) => value(u, t)), size: 70 }],
+      axes: [{}, { values: (u, ticks) => ticks.map((t) => value(u, t)), size: 84 }],
       legend: { show: true },
     };
   }

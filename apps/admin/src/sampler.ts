@@ -106,7 +106,8 @@ export class Sampler {
         opsPerSec: sum('instantaneous_ops_per_sec'),
         hitRatio: fresh || lookups === 0 ? null : (totals.hits - (prev as Totals).hits) / lookups,
         usedMemory: sum('used_memory'),
-        maxMemory: sum('maxmemory'),
+        // No limit (0) is no line, not a line at zero.
+        maxMemory: sum('maxmemory') || null,
         evictions: fresh ? null : totals.evicted - (prev as Totals).evicted,
       });
       this.lastError = undefined;

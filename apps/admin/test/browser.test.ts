@@ -11,9 +11,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { createHeartbeats, createLocks, createTaskClaims } from '@stratacache/coordination';
 import { createInvalidationBus, type InvalidationBus } from '@stratacache/invalidation';
-import { type Cache, createCache } from '@stratacache/patterns';
+import { type Cache, createCache, createWriteBehind } from '@stratacache/patterns';
 import { createSessionManager } from '@stratacache/sessions';
+import { eventually } from '@stratacache/test-utils';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, startConsole, type TestConsole } from './helpers.js';
@@ -37,7 +39,9 @@ async function shot(name: string): Promise<void> {
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does this)`);
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does this)`,
+    );
   }
   mkdirSync(SHOTS, { recursive: true });
   c = await startConsole({ sampleInterval: 250 });
@@ -53,17 +57,45 @@ beforeAll(async () => {
   const sessions = createSessionManager({ redis: c.redis, secret: 's'.repeat(32), namespace: 'sessions' });
   await sessions.create('ada', { userAgent: 'Mozilla/5.0 (X11; Linux x86_64)' }, { ip: '203.0.113.7' });
   await sessions.create('ada', { userAgent: 'curl/8.5' }, { ip: '198.51.100.20' });
+  // Coordination and write-behind state, for the screenshots.
+  await createLocks(c.redis).acquire('nightly-report', { ttl: '10m' });
+  await createTaskClaims(c.redis).claimTask('reindex', { ttl: '10m', owner: 'worker-a:4242' });
+  await createHeartbeats(c.redis, { group: 'ingest' }).beat('worker-a');
+  const journal = createWriteBehind<{ total: number }>({
+    redis: c.redis,
+    namespace: 'orders',
+    writer: async () => {
+      throw new Error('connection refused by the orders database');
+    },
+    maxAttempts: 1,
+    flushInterval: 20,
+  });
+  journal.on('error', () => {});
+  await journal.start();
+  await journal.write('order:1001', { total: 42 });
+  await eventually(async () => (await journal.deadLetterDepth()) === 1);
+  await journal.close().catch(() => {});
   // A page on another site that posts a form to the console as soon as it loads.
   evil = createServer((_req, res) => {
     const target = `${base}/keys/delete`;
     const k = Buffer.from(`${c.prefix}:cache:e:user%3A43`).toString('base64url');
     res.writeHead(200, { 'content-type': 'text/html' });
-    res.end(`<form id="f" method="post" action="${target}"><input name="k" value="${k}"></form><script>document.getElementById('f').submit()</script>`);
+    res.end(
+      `<form id="f" method="post" action="${target}"><input name="k" value="${k}"></form><script>document.getElementById('f').submit()</script>`,
+    );
   });
   await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.setDefaultTimeout(15_000);
@@ -90,7 +122,11 @@ describe('in Chromium', { timeout: 60_000 }, () => {
     await page.click('button[type=submit]');
     await page.waitForURL(`${base}/`);
     await page.waitForSelector('figure.chart[data-rendered="1"] canvas', { timeout: 20_000 });
-    await page.waitForFunction(() => Number(document.querySelector('figure.chart')?.getAttribute('data-points')) >= 2, null, { timeout: 20_000 });
+    await page.waitForFunction(
+      "Number(document.querySelector('figure.chart')?.getAttribute('data-points')) >= 2",
+      null,
+      { timeout: 20_000 },
+    );
     expect(await page.locator('figure.chart canvas').count()).toBe(4);
     expect(await page.textContent('main')).toContain('Invalidation bus');
     await shot('overview');
@@ -164,7 +200,10 @@ describe('in Chromium', { timeout: 60_000 }, () => {
     const key = `${c.prefix}:cache:e:user%3A43`;
     await c.redis.client.set(key, 'still here');
     const evilUrl = `http://localhost:${(evil.address() as AddressInfo).port}/`;
-    const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/keys/delete')), page.goto(evilUrl)]);
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/keys/delete')),
+      page.goto(evilUrl),
+    ]);
     expect(response.status()).toBe(403);
     expect(await c.redis.client.get(key)).toBe('still here');
     // The refusal started no session of its own: the user is still logged in.
@@ -175,7 +214,7 @@ describe('in Chromium', { timeout: 60_000 }, () => {
   it('renders every other page (screenshots), and no dialog ever opened', async () => {
     for (const [path, name] of [
       ['/coordination', 'coordination'],
-      ['/write-behind', 'write-behind'],
+      ['/write-behind?ns=orders', 'write-behind'],
       ['/windows', 'windows'],
       ['/audit', 'audit'],
     ] as const) {

@@ -38,7 +38,14 @@ describe('Cache entries written by patterns', () => {
     await cache.set('user:1', { name: 'Ada', born: 1815 }, { tags: ['team:7', 'users'], version: 3 });
     const after = redis.clock.upper();
     const header = decodeEntryHeader(await raw('user%3A1'));
-    expect(header).toMatchObject({ kind: 1, kindName: 'value', isUndefined: false, expiredByCall: false, version: 3, tags: ['team:7', 'users'] });
+    expect(header).toMatchObject({
+      kind: 1,
+      kindName: 'value',
+      isUndefined: false,
+      expiredByCall: false,
+      version: 3,
+      tags: ['team:7', 'users'],
+    });
     expect(header?.asOf).toBeGreaterThanOrEqual(before - 1);
     expect(header?.asOf).toBeLessThanOrEqual(after + 1);
     expect((header?.expiresAt ?? 0) - (header?.asOf ?? 0)).toBeCloseTo(600_000, -2);
@@ -61,7 +68,12 @@ describe('Cache entries written by patterns', () => {
   });
 
   it('decodes msgpack and compressed values, undefined values and tombstones', async () => {
-    const packed = createCache({ redis, namespace: 'packed', serializer: compress(msgpack(), { threshold: 10 }), defaults: { cacheUndefined: true } });
+    const packed = createCache({
+      redis,
+      namespace: 'packed',
+      serializer: compress(msgpack(), { threshold: 10 }),
+      defaults: { cacheUndefined: true },
+    });
     await packed.set('big', { rows: Array.from({ length: 50 }, (_, i) => ({ i, at: new Date(0) })) });
     const big = await redis.client.getBuffer(`${prefix}:packed:e:big`);
     const decoded = decodeValue(big as Buffer);

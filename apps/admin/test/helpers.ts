@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { createRedis, type StrataRedis } from '@stratacache/core-client';
 import { cleanupNamespace, connectTestRedis, testRedisUrl } from '@stratacache/test-utils';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { type AdminServer, type BuildOptions, buildAdminServer } from '../src/server.js';
 import { hashPassword } from '../src/password.js';
+import { type AdminServer, type BuildOptions, buildAdminServer } from '../src/server.js';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
 export const VIEWER_PASSWORD = 'viewer-password-for-tests';
@@ -82,9 +82,15 @@ export class Client {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       payload = new URLSearchParams(options.form).toString();
     }
-    const response = await this.server.app.inject({ ...options, method: method as InjectOptions['method'], headers, payload });
+    const response = await this.server.app.inject({
+      ...options,
+      method: method as InjectOptions['method'],
+      headers,
+      payload,
+    });
     for (const cookie of response.cookies) {
-      if (cookie.value === '' || (cookie.expires && new Date(cookie.expires).getTime() < Date.now())) this.cookies.delete(cookie.name);
+      if (cookie.value === '' || (cookie.expires && new Date(cookie.expires).getTime() < Date.now()))
+        this.cookies.delete(cookie.name);
       else this.cookies.set(cookie.name, cookie.value);
     }
     const token = /name="_csrf" value="([^"]+)"/.exec(response.body)?.[1];
@@ -97,7 +103,11 @@ export class Client {
   }
 
   /** A form post carrying the current CSRF token (unless `form._csrf` says otherwise). */
-  post(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+  post(
+    url: string,
+    form: Record<string, string>,
+    headers: Record<string, string> = {},
+  ): Promise<LightMyRequestResponse> {
     return this.request({ method: 'POST', url, headers, form: { _csrf: this.csrf ?? '', ...form } });
   }
 
@@ -112,7 +122,8 @@ export class Client {
 export async function loggedIn(server: AdminServer, role: 'admin' | 'viewer' = 'admin'): Promise<Client> {
   const client = new Client(server);
   const response = await client.login(role, role === 'admin' ? ADMIN_PASSWORD : VIEWER_PASSWORD);
-  if (response.statusCode !== 303) throw new Error(`login as ${role} failed: ${response.statusCode} ${response.body.slice(0, 300)}`);
+  if (response.statusCode !== 303)
+    throw new Error(`login as ${role} failed: ${response.statusCode} ${response.body.slice(0, 300)}`);
   await client.get('/'); // a page, for a CSRF token bound to the new session
   return client;
 }

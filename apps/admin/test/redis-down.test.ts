@@ -27,7 +27,18 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const PAGES = ['/', '/keys', '/keys?ns=cache&kind=e', `/keys/view?k=${Buffer.from('down:cache:e:one').toString('base64url')}`, '/tags?ns=cache', '/tags', '/sessions?ns=sessions&user=ada', '/coordination', '/write-behind?ns=orders', '/audit'];
+const PAGES = [
+  '/',
+  '/keys',
+  '/keys?ns=cache&kind=e',
+  `/keys/view?k=${Buffer.from('down:cache:e:one').toString('base64url')}`,
+  '/tags?ns=cache',
+  '/tags',
+  '/sessions?ns=sessions&user=ada',
+  '/coordination',
+  '/write-behind?ns=orders',
+  '/audit',
+];
 
 async function timed(client: Client, url: string): Promise<{ status: number; ms: number; body: string }> {
   const started = performance.now();
@@ -36,7 +47,9 @@ async function timed(client: Client, url: string): Promise<{ status: number; ms:
 }
 
 describe('Redis down', () => {
-  it('renders every page with an error state while Redis is frozen, and the same pages work again after', { timeout: 60_000 }, async () => {
+  it('renders every page with an error state while Redis is frozen, and the same pages work again after', {
+    timeout: 60_000,
+  }, async () => {
     for (const url of PAGES) expect((await timed(admin, url)).status, url).toBe(200);
     server.pause();
     try {
@@ -61,7 +74,10 @@ describe('Redis down', () => {
 
   it('refuses a write while Redis is down, and does not perform it', async () => {
     await server.kill();
-    const response = await admin.post('/keys/ttl', { k: Buffer.from('down:cache:e:one').toString('base64url'), ttl: '5' });
+    const response = await admin.post('/keys/ttl', {
+      k: Buffer.from('down:cache:e:one').toString('base64url'),
+      ttl: '5',
+    });
     expect([401, 403, 503]).toContain(response.statusCode);
     expect(response.body).not.toContain('Set TTL');
   });

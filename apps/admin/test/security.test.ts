@@ -23,12 +23,37 @@ afterAll(async () => {
 function sample(url: string): string {
   return url.replace('*', 'app.css');
 }
-const FORM = { k: Buffer.from('x').toString('base64url'), ns: 'cache', tag: 't', mode: 'delete', user: 'u', ref: 'r'.repeat(43), name: 'n', token: 't', limiter: 'l', id: '1-1', ttl: '10', confirm: 'yes', prefix: 'p' };
+const FORM = {
+  k: Buffer.from('x').toString('base64url'),
+  ns: 'cache',
+  tag: 't',
+  mode: 'delete',
+  user: 'u',
+  ref: 'r'.repeat(43),
+  name: 'n',
+  token: 't',
+  limiter: 'l',
+  id: '1-1',
+  ttl: '10',
+  confirm: 'yes',
+  prefix: 'p',
+};
 
 describe('every route', () => {
   it('lists the routes it guards', () => {
     const urls = c.server.routes.map((r) => `${r.method} ${r.url}`);
-    for (const expected of ['GET /', 'GET /keys', 'POST /keys/ttl', 'POST /keys/delete', 'POST /tags/invalidate', 'POST /sessions/revoke', 'POST /coordination/locks/release', 'POST /write-behind/dead/retry', 'GET /feed/events', 'GET /audit']) {
+    for (const expected of [
+      'GET /',
+      'GET /keys',
+      'POST /keys/ttl',
+      'POST /keys/delete',
+      'POST /tags/invalidate',
+      'POST /sessions/revoke',
+      'POST /coordination/locks/release',
+      'POST /write-behind/dead/retry',
+      'GET /feed/events',
+      'GET /audit',
+    ]) {
       expect(urls).toContain(expected);
     }
   });
@@ -38,9 +63,7 @@ describe('every route', () => {
     await anonymous.get('/login'); // a session with a valid CSRF token: the refusal must come from the login check
     for (const route of c.server.routes) {
       const response =
-        route.method === 'GET'
-          ? await anonymous.get(sample(route.url))
-          : await anonymous.post(sample(route.url), FORM);
+        route.method === 'GET' ? await anonymous.get(sample(route.url)) : await anonymous.post(sample(route.url), FORM);
       if (route.access === 'public' || route.url.startsWith('/static/')) {
         expect(response.statusCode, `${route.method} ${route.url}`).toBeLessThan(500);
         continue;
@@ -59,7 +82,8 @@ describe('every route', () => {
     const writes = c.server.routes.filter((r) => r.access === 'write');
     expect(writes.length).toBeGreaterThanOrEqual(10);
     for (const route of writes) {
-      const response = route.method === 'GET' ? await viewer.get(sample(route.url)) : await viewer.post(sample(route.url), FORM);
+      const response =
+        route.method === 'GET' ? await viewer.get(sample(route.url)) : await viewer.post(sample(route.url), FORM);
       expect(response.statusCode, `${route.method} ${route.url}`).toBe(403);
       expect(response.body).toContain('read-only role cannot change anything');
     }
@@ -87,7 +111,11 @@ describe('every route', () => {
     expect(stolen.statusCode).toBe(403);
     // The login form is protected too.
     const anonymous = new Client(c.server);
-    const login = await anonymous.request({ method: 'POST', url: '/login', form: { user: 'admin', password: ADMIN_PASSWORD } });
+    const login = await anonymous.request({
+      method: 'POST',
+      url: '/login',
+      form: { user: 'admin', password: ADMIN_PASSWORD },
+    });
     expect(login.statusCode).toBe(403);
   });
 
@@ -99,7 +127,12 @@ describe('every route', () => {
     const foreign = await admin.post('/keys/delete', form, { origin: 'https://evil.example' });
     expect(foreign.statusCode).toBe(403);
     expect(foreign.body).toContain('Cross-origin request refused');
-    const none = await admin.request({ method: 'POST', url: '/keys/delete', form: { ...form, _csrf: admin.csrf ?? '' }, headers: { origin: '' } });
+    const none = await admin.request({
+      method: 'POST',
+      url: '/keys/delete',
+      form: { ...form, _csrf: admin.csrf ?? '' },
+      headers: { origin: '' },
+    });
     expect(none.statusCode).toBe(403);
     expect(await c.redis.client.exists(key)).toBe(1);
     const same = await admin.post('/keys/delete', form);
@@ -108,7 +141,11 @@ describe('every route', () => {
   });
 
   it('answers only to loopback host names on a loopback interface (no DNS rebinding)', async () => {
-    const response = await c.server.app.inject({ method: 'GET', url: '/login', headers: { host: 'attacker.example:8420' } });
+    const response = await c.server.app.inject({
+      method: 'GET',
+      url: '/login',
+      headers: { host: 'attacker.example:8420' },
+    });
     expect(response.statusCode).toBe(421);
     const ok = await c.server.app.inject({ method: 'GET', url: '/login', headers: { host: '127.0.0.1:8420' } });
     expect(ok.statusCode).toBe(200);

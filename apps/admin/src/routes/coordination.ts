@@ -50,8 +50,11 @@ ${
   );
   return html`<h2>Locks</h2>
 ${note('A lock holds a random token, not a process name: the holder is whoever has that token. The fencing token is the last one issued for the name; storage that checks fences refuses writes of older holders after a force release.')}
-<table class="grid" data-testid="locks"><thead><tr><th>name</th><th>holder token</th><th>fencing token</th><th>TTL</th>${pc.role === 'admin' ? html`<th></th>` : ''}</tr></thead><tbody>${rows}</tbody></table>
-${found.keys.length === 0 ? html`<p>No lock is held.</p>` : ''}${found.complete ? '' : note('More locks exist than are listed.')}`;
+${
+  found.keys.length === 0
+    ? html`<p>No lock is held.</p>`
+    : html`<table class="grid" data-testid="locks"><thead><tr><th>name</th><th>holder token</th><th>fencing token</th><th>TTL</th>${pc.role === 'admin' ? html`<th></th>` : ''}</tr></thead><tbody>${rows}</tbody></table>`
+}${found.complete ? '' : note('More locks exist than are listed.')}`;
 }
 
 async function claimsSection(ctx: AdminContext): Promise<SafeHtml> {

@@ -79,7 +79,12 @@ ${
         ready.checks,
       ).map(
         ([name, c]) =>
-          html`<tr><td>${name}</td><td class="${c.ok ? 'ok' : 'bad'}">${c.ok ? 'yes' : 'no'}</td><td>${c.latencyMs.toFixed(1)} ms</td><td>${c.error ?? JSON.stringify(c.detail ?? {})}</td></tr>`,
+          html`<tr><td>${name}</td><td class="${c.ok ? 'ok' : 'bad'}">${c.ok ? 'yes' : 'no'}</td><td>${c.latencyMs.toFixed(1)} ms</td><td>${
+            c.error ??
+            Object.entries(c.detail ?? {})
+              .map(([k, v]) => `${k}: ${typeof v === 'number' ? v.toFixed(1) : String(v)}`)
+              .join(', ')
+          }</td></tr>`,
       )}</tbody></table>`
     : errorBox('Readiness could not be evaluated', new Error('timed out'))
 }
