@@ -34,7 +34,7 @@ import { FeedHub } from './feed-hub.js';
 import type { SafeHtml } from './html.js';
 import { html } from './html.js';
 import { errorBox, page } from './layout.js';
-import { hashPassword, oneTimePassword } from './password.js';
+import { hashPassword, oneTimePassword, parsePasswordHash } from './password.js';
 import { pageContext, sendPage } from './respond.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerAuthRoutes } from './routes/auth.js';
@@ -81,7 +81,6 @@ async function users(options: ResolvedAdminOptions): Promise<{ users: Map<string
   if (options.passwordHash) map.set('admin', { name: 'admin', role: 'admin', hash: options.passwordHash });
   else if (options.loopback) {
     otp = oneTimePassword();
-    const { parsePasswordHash } = await import('./password.js');
     map.set('admin', {
       name: 'admin',
       role: 'admin',
