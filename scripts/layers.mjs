@@ -64,6 +64,10 @@ export const TEST_IMPLEMENTATIONS = {
     '@stratacache/serializers',
     '@stratacache/sessions',
   ],
+  // The admin console decodes Cache entries and write-behind journals from their documented byte and
+  // stream layouts (it may not import patterns); its tests write them with the real Cache and
+  // write-behind, so the decoder cannot drift from the writer unseen.
+  '@stratacache/admin': ['@stratacache/patterns'],
 };
 
 /** Every package below `name`: the transitive closure of its allowed imports. */

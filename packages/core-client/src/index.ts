@@ -66,6 +66,7 @@ export type {
   Subscription,
 } from './pubsub.js';
 export type { ScanOptions, UnlinkOptions } from './scan.js';
+export { scanTargets } from './scan.js';
 export type { LuaScript, ScriptArg } from './scripts.js';
 export { defineScript } from './scripts.js';
 export type { AutoClaimReply, PendingEntry, ReplyValue, StreamEntry, StreamGroupInfo } from './stream-replies.js';

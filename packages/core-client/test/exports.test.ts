@@ -50,6 +50,7 @@ const SURFACE: Record<string, { file: string; values: string[]; types: string[] 
       'parsePendingReply',
       'parseStreamEntries',
       'parseStreamsReply',
+      'scanTargets',
       'toMs',
     ],
     types: [
