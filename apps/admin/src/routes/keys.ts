@@ -264,7 +264,7 @@ ${value}`;
         action: 'key.delete',
         target: showBytes(key),
         detail:
-          parts?.kind === ENTRY_KEY_KIND ? `a Cache entry becomes a tombstone (${ctx.options.tombstoneMs} ms)` : '',
+          parts?.kind === ENTRY_KEY_KIND ? `a tombstone for ${ctx.options.tombstoneMs} ms if it holds a Cache entry, else unlinked` : '',
       },
       () => deleteOneKey(ctx, key, parts),
     );
