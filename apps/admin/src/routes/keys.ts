@@ -264,7 +264,9 @@ ${value}`;
         action: 'key.delete',
         target: showBytes(key),
         detail:
-          parts?.kind === ENTRY_KEY_KIND ? `a tombstone for ${ctx.options.tombstoneMs} ms if it holds a Cache entry, else unlinked` : '',
+          parts?.kind === ENTRY_KEY_KIND
+            ? `a tombstone for ${ctx.options.tombstoneMs} ms if it holds a Cache entry, else unlinked`
+            : '',
       },
       () => deleteOneKey(ctx, key, parts),
     );
