@@ -30,7 +30,10 @@ function publishedPackages() {
   const dir = join(root, 'packages');
   return readdirSync(dir)
     .filter((name) => existsSync(join(dir, name, 'package.json')))
-    .map((name) => ({ dir: join(dir, name), manifest: JSON.parse(readFileSync(join(dir, name, 'package.json'), 'utf8')) }))
+    .map((name) => ({
+      dir: join(dir, name),
+      manifest: JSON.parse(readFileSync(join(dir, name, 'package.json'), 'utf8')),
+    }))
     .filter(({ manifest }) => !manifest.private);
 }
 
