@@ -6,6 +6,21 @@
 export type { InvalidationBusOptions, InvalidationEvent } from './bus.js';
 export { createInvalidationBus, InvalidationBus } from './bus.js';
 export { InvalidationChannels } from './diagnostics.js';
+export type {
+  BusClearEvent,
+  BusConnectedEvent,
+  BusDisconnectedEvent,
+  BusDroppedEvent,
+  BusGapEvent,
+  BusPublishedEvent,
+  BusPublishFailedEvent,
+  BusReceivedEvent,
+  InvalidatedEvent,
+  InvalidationEvents,
+  InvalidationEventsByKey,
+  InvalidationOpName,
+  InvalidationTarget,
+} from './events.js';
 export type { EntryStamp, InvalidationCounts, InvalidationStrategy, InvalidatorOptions } from './invalidator.js';
 export { createInvalidator, Invalidator } from './invalidator.js';
 export type { KeyspaceOptions } from './keyspace.js';
