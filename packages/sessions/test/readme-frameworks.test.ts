@@ -14,7 +14,7 @@ import { testRedisUrl } from '@stratacache/test-utils';
 import { transformSync } from 'esbuild';
 import express from 'express';
 import session from 'express-session';
-import Fastify from 'fastify';
+import Fastify, { type FastifyRequest } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createExpressStore } from '../src/express.js';
 import { createFastifyStore } from '../src/fastify.js';
@@ -110,7 +110,7 @@ describe('README: Fastify block', () => {
       createFastifyStore,
     });
     const fastify = app as ReturnType<typeof Fastify>;
-    fastify.get('/me', async (request) => ({
+    fastify.get('/me', async (request: FastifyRequest) => ({
       userId: (request.session as unknown as { userId?: string }).userId ?? null,
     }));
     await fastify.listen({ port: 0, host: '127.0.0.1' });
