@@ -141,7 +141,7 @@ export function checkMarkdown(files) {
       // The block's first line lands on this line of the virtual file.
       const offset = prelude.split('\n').length - 1;
       const text = `${prelude}${snippet.code}\nexport {};\n`;
-      const path = join(dirname(file), `${file.split('/').pop().replace(/\.md$/, '')}.snippet-${n + 1}.mts`);
+      const path = join(snippetHome(file), `${file.split('/').pop().replace(/\.md$/, '')}.snippet-${n + 1}.mts`);
       virtual.set(path, { text, file, line: snippet.line, offset, preludeLines: offset });
     });
   }
@@ -182,6 +182,16 @@ export function checkMarkdown(files) {
     });
   }
   return problems;
+}
+
+/**
+ * The folder a file's blocks compile in, so their imports resolve from its node_modules: the
+ * Markdown file's own folder, except the migration guides, whose "before" code imports the peer
+ * libraries installed by the private package that runs them (packages/migration-guides).
+ */
+function snippetHome(file) {
+  const guides = join(root, 'docs/migrating');
+  return resolve(file).startsWith(`${guides}/`) ? join(root, 'packages/migration-guides') : dirname(file);
 }
 
 /** Every package README and every migration guide. */

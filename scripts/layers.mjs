@@ -15,6 +15,8 @@ export const LAYERS = {
   '@stratacache/sql-cache': ['@stratacache/patterns', '@stratacache/core-client', '@stratacache/invalidation'],
   // Private: any package's tests may use it; it uses no layer.
   '@stratacache/test-utils': [],
+  // Private: runs the migration guides' code (docs/migrating) in child processes; imports no layer.
+  '@stratacache/migration-guides': [],
   // Applications and benchmarks sit on top.
   '@stratacache/demo': [
     '@stratacache/patterns',
