@@ -93,7 +93,13 @@ export function describeValue(buf: Buffer): DecodedValue {
   }
   if (buf[0] === ENVELOPE_MAGIC) return decodePayload(buf);
   const text = buf.toString('utf8');
-  const printable = !text.includes('\uFFFD') && !/[\x00-\x08\x0E-\x1F]/.test(text);
+  // Text a person can read: valid UTF-8 without control characters other than tab and newlines.
+  const printable =
+    !text.includes('\uFFFD') &&
+    ![...text].some((ch) => {
+      const code = ch.charCodeAt(0);
+      return code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d;
+    });
   if (printable) {
     try {
       return { value: JSON.parse(text), raw: text }; // headerless JSON (another tool's write)

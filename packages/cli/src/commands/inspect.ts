@@ -63,7 +63,7 @@ export function inspectFields(report: InspectReport): Record<string, unknown> {
     out['cache entry'] =
       `${d.entry.kind}${d.entry.undefinedValue ? ' (undefined)' : ''}${d.entry.expiredByCall ? ', expired by expire()' : ''}`;
     out['as of'] = when(d.entry.asOf);
-    out['expires'] = when(d.entry.expiresAt);
+    out.expires = when(d.entry.expiresAt);
     out.version = d.entry.version;
     out.tags = d.entry.tags.length > 0 ? d.entry.tags.join(', ') : '-';
   }

@@ -30,7 +30,7 @@ export async function showLimit(redis: StrataRedis, namespace: string, limiter: 
       state,
       ttlMs,
       blocked: blockTtlMs > 0,
-      blockTtlMs: blockTtlMs > 0 ? blockTtlMs : 0,
+      blockTtlMs: Math.max(blockTtlMs, 0),
     };
   });
 }
