@@ -49,7 +49,7 @@ describe('express rateLimit: headers and refusals', () => {
     const refused = answers[3] as (typeof answers)[number];
     const retryAfter = Number(refused.headers['retry-after']);
     expect(retryAfter).toBeGreaterThanOrEqual(1);
-    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(retryAfter).toBeLessThanOrEqual(120); // the sliding-window counter may ask for more than one window
     expect(refused.headers['content-type']).toMatch(/application\/json/);
     expect(refused.body).toEqual({
       error: 'Too Many Requests',
