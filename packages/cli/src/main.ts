@@ -66,7 +66,17 @@ const OPTIONS = {
 type Values = ReturnType<typeof parse>['values'];
 
 function parse(argv: string[]) {
-  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  return parseArgs({ args: refsAsPositionals(argv), options: OPTIONS, allowPositionals: true, strict: true });
+}
+
+/**
+ * A session ref is 43 base64url characters and may start with `-`, which an argument parser
+ * reads as an option: such a token is moved behind `--`, so `sessions revoke ada -Yx...` works.
+ */
+function refsAsPositionals(argv: string[]): string[] {
+  const refs = argv.filter((arg) => /^-[A-Za-z0-9_-]{42}$/.test(arg));
+  if (refs.length === 0 || argv.includes('--')) return argv;
+  return [...argv.filter((arg) => !refs.includes(arg)), '--', ...refs];
 }
 
 /** Runs the command of `argv` (without `node` and the script); resolves the exit code. */
