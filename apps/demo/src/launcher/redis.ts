@@ -1,0 +1,126 @@
+/**
+ * The demo's Redis: `REDIS_URL` when set (checked with a PING, so a wrong URL
+ * fails now with a clear message instead of in every request), else a private
+ * `redis-server` from PATH on a free loopback port, without persistence, in a
+ * temporary directory, else a message saying how to get one.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRedis, redactUrl } from '@stratacache/core-client';
+import { type Child, startChild } from './children.js';
+import { DemoStartError } from './fatal.js';
+import { bindablePort } from './ports.js';
+
+/** The Redis the demo runs on. */
+export interface DemoRedis {
+  url: string;
+  /** True when the demo started it (only then may the tour pause it). */
+  owned: boolean;
+  /** The redis-server process, when owned. */
+  child?: Child;
+  stop(): Promise<void>;
+}
+
+/** Resolves the demo's Redis from `env`. */
+export async function resolveRedis(env: NodeJS.ProcessEnv): Promise<DemoRedis> {
+  if (env.REDIS_URL) {
+    await checkReachable(env.REDIS_URL);
+    return { url: env.REDIS_URL, owned: false, stop: async () => {} };
+  }
+  return startRedisServer(env.REDIS_SERVER_BIN ?? 'redis-server');
+}
+
+async function checkReachable(url: string): Promise<void> {
+  let redis: ReturnType<typeof createRedis> | undefined;
+  try {
+    redis = createRedis({
+      url,
+      connectTimeout: '2s',
+      commandTimeout: '3s',
+      breaker: false,
+      connectionName: 'stratashop-launcher',
+    });
+    await redis.run('ping', (c) => c.ping());
+  } catch (error) {
+    throw new DemoStartError(
+      `Cannot reach Redis at REDIS_URL=${redactUrl(url)} (${(error as Error).message}). ` +
+        'Start that server, fix the URL, or unset REDIS_URL to let the demo start a private redis-server from your PATH.',
+    );
+  } finally {
+    await redis?.close().catch(() => {});
+  }
+}
+
+async function startRedisServer(binary: string): Promise<DemoRedis> {
+  const dir = mkdtempSync(join(tmpdir(), 'stratashop-redis-'));
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await bindablePort(0);
+    // No persistence, loopback only, in a directory of its own that is removed afterwards.
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+    const child = startChild('redis', binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.process.stdout?.on('data', (c) => {
+      output += c;
+    });
+    child.process.stderr?.on('data', (c) => {
+      output += c;
+    });
+    const started = await Promise.race([
+      child.exited.then((code) => ({ exited: code })),
+      waitForPing(port).then((ok) => ({ ok })),
+    ]);
+    if ('ok' in started && started.ok) {
+      child.process.stdout?.removeAllListeners('data');
+      child.process.stderr?.removeAllListeners('data');
+      child.process.stdout?.resume();
+      child.process.stderr?.resume();
+      return {
+        url: `redis://127.0.0.1:${port}`,
+        owned: true,
+        child,
+        stop: async () => {
+          await child.stop();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    }
+    await child.stop();
+    if ('exited' in started && started.exited === 'spawn-error') {
+      rmSync(dir, { recursive: true, force: true });
+      throw new DemoStartError(
+        `No Redis: REDIS_URL is not set and '${binary}' is not on your PATH. ` +
+          'Install Redis 7 (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) ' +
+          'or point the demo at a server you have: REDIS_URL=redis://127.0.0.1:6379 pnpm demo',
+      );
+    }
+    if (!/Address already in use/i.test(output)) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new DemoStartError(`redis-server did not start: ${output.trim().split('\n').slice(-3).join(' ')}`);
+    }
+    // Another process took the port between our probe and redis-server's bind: try another.
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw new DemoStartError('redis-server did not start: no free port after 3 attempts.');
+}
+
+/** PINGs over a raw connection until PONG (10 s at most); a client library would add retry logic of its own. */
+async function waitForPing(port: number, timeoutMs = 10_000): Promise<boolean> {
+  const { connect } = await import('node:net');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port }, () => socket.write('PING\r\n'));
+      const done = (value: boolean) => {
+        socket.destroy();
+        resolve(value);
+      };
+      socket.setTimeout(500, () => done(false));
+      socket.on('data', (d) => done(d.toString().startsWith('+PONG')));
+      socket.on('error', () => done(false));
+    });
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return false;
+}
