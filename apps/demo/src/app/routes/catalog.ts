@@ -6,6 +6,7 @@
  * Every read answers with `x-cache` (hit, miss or bypass: what sql-cache did),
  * `x-cache-tier` on a hit, and `server-timing` with the time the read took.
  * `?cache=off` (or `x-cache-bypass: 1`) reads without the cache, for comparison.
+ * `POST /cache/invalidate` invalidates tables by hand (sql-cache's `invalidateTables`).
  */
 import type { FastifyInstance } from 'fastify';
 import { rateLimit } from '../../rate-limit.js';
@@ -107,6 +108,14 @@ export async function catalogRoutes(app: FastifyInstance, s: Services): Promise<
       };
     },
   );
+
+  app.post<{ Body: { tables?: string[] } }>('/cache/invalidate', async (request, reply) => {
+    const tables = request.body?.tables;
+    if (!Array.isArray(tables) || tables.length === 0 || !tables.every((t) => typeof t === 'string'))
+      return reply.code(400).send({ error: 'bad-request', message: 'send {"tables": ["products"]}' });
+    await s.sql.invalidateTables(tables);
+    return { instance: s.config.instance, invalidated: tables, note: 'on every instance: Redis tag times and the bus' };
+  });
 
   await app.register(async (scope) => {
     await scope.register(rateLimit, { limiter: s.limiters.search, policy: 'search', windowSeconds: 10 });

@@ -10,7 +10,8 @@
  *   (`x-cache: stale`) when the factory fails or is slower than the soft
  *   timeout, as when Redis, which holds the ranking, is down.
  *
- * `DELETE /top` forgets the value on every instance (for the tour's stampede).
+ * `DELETE /top` forgets the value on every instance (for the tour's stampede);
+ * `POST /top/expire` makes it stale everywhere but keeps it for grace (for the fail-safe).
  */
 import type { FastifyInstance } from 'fastify';
 import { cacheHeaders, observe, wantsBypass } from '../cache-status.js';
@@ -18,6 +19,14 @@ import type { Services } from '../services.js';
 
 /** How long a ranking is fresh. */
 export const TOP_TTL_MS = 10_000;
+
+const TOP_OPTIONS = {
+  ttl: TOP_TTL_MS,
+  grace: '10m',
+  refreshAhead: 0.2,
+  timeout: { soft: '500ms', hard: '10s' },
+  lockWait: '10s',
+} as const;
 
 interface Ranked {
   id: number;
@@ -89,13 +98,7 @@ export async function topRoutes(app: FastifyInstance, s: Services): Promise<void
                 produced = await compute(s);
                 return produced;
               },
-              {
-                ttl: TOP_TTL_MS,
-                grace: '10m',
-                refreshAhead: 0.2,
-                timeout: { soft: '500ms', hard: '10s' },
-                lockWait: '10s',
-              },
+              TOP_OPTIONS,
             ),
       { namespace: top.name, bypass, loaded: (value) => value === produced },
     );
@@ -111,6 +114,16 @@ export async function topRoutes(app: FastifyInstance, s: Services): Promise<void
     cacheHeaders(reply, observed, 'top');
     reply.header('age', String(Math.floor(ageMs / 1000)));
     return { instance: s.config.instance, ageMs, ...observed.value };
+  });
+
+  app.post('/top/expire', async () => {
+    // With the entry's grace: without one, expire() deletes (nothing would be left to serve stale).
+    await top.expire('ranking', { grace: TOP_OPTIONS.grace });
+    return {
+      instance: s.config.instance,
+      expired: true,
+      note: 'stale now on every instance, kept for its grace period',
+    };
   });
 
   app.delete('/top', async () => {
