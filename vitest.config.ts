@@ -1,28 +1,35 @@
 /**
- * One vitest run over every package (a project each), so `pnpm test` gives one
- * report and one count. Workspace imports resolve to source (`src/`), so tests
- * run on a fresh clone without a build.
+ * One vitest run over every package and app (a project each), so `pnpm test`
+ * gives one report and one count. Workspace imports resolve to source (`src/`),
+ * so tests run on a fresh clone without a build.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 const root = import.meta.dirname;
 const packagesDir = join(root, 'packages');
 const globalSetup = resolve(packagesDir, 'test-utils/src/global-setup.ts');
-const packageDirs = readdirSync(packagesDir).filter((dir) => existsSync(join(packagesDir, dir, 'package.json')));
+// packages/* and apps/*, each folder with a package.json a project named after the folder.
+const projectDirs = ['packages', 'apps'].flatMap((parent) =>
+  existsSync(join(root, parent))
+    ? readdirSync(join(root, parent))
+        .filter((dir) => existsSync(join(root, parent, dir, 'package.json')))
+        .map((dir) => join(root, parent, dir))
+    : [],
+);
 
 /** `@stratacache/x` -> packages/x/src/index.ts and `@stratacache/x/sub` -> packages/x/src/sub(/index).ts. */
 function sourceAliases(): { find: RegExp; replacement: string }[] {
   const aliases: { find: RegExp; replacement: string }[] = [];
-  for (const dir of packageDirs) {
-    const manifest = JSON.parse(readFileSync(join(packagesDir, dir, 'package.json'), 'utf8'));
+  for (const dir of projectDirs) {
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     if (manifest.private) continue; // private packages export their source already
     for (const subpath of Object.keys(manifest.exports ?? {})) {
       if (subpath === './package.json') continue;
       const sub = subpath.slice(2);
       const candidates = sub ? [`src/${sub}/index.ts`, `src/${sub}.ts`] : ['src/index.ts'];
-      const file = candidates.map((c) => join(packagesDir, dir, c)).find((c) => existsSync(c));
+      const file = candidates.map((c) => join(dir, c)).find((c) => existsSync(c));
       if (!file) continue;
       const specifier = `${manifest.name}${sub ? `/${sub}` : ''}`;
       aliases.push({ find: new RegExp(`^${specifier.replace(/[/.]/g, '\\$&')}$`), replacement: file });
@@ -34,11 +41,11 @@ function sourceAliases(): { find: RegExp; replacement: string }[] {
 export default defineConfig({
   resolve: { alias: sourceAliases() },
   test: {
-    projects: packageDirs.map((dir) => ({
+    projects: projectDirs.map((dir) => ({
       extends: true,
       test: {
-        name: dir,
-        root: join(packagesDir, dir),
+        name: basename(dir),
+        root: dir,
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
         // Per project, not in the root config: a root globalSetup runs for the
         // root project and again for every project that extends it.

@@ -11,7 +11,7 @@ import { type DemoDatabase, resolveDatabase } from './launcher/database.js';
 import { DemoStartError } from './launcher/fatal.js';
 import { type DemoInstance, startInstance } from './launcher/instances.js';
 import { bindablePort } from './launcher/ports.js';
-import { type DemoRedis, resolveRedis } from './launcher/redis.js';
+import { clearPreviousRun, type DemoRedis, resolveRedis } from './launcher/redis.js';
 import { createSchema, DEMO_PASSWORD, USERS } from './launcher/schema.js';
 import { readState, removeState, stateFilePath, writeState } from './launcher/state-file.js';
 
@@ -52,11 +52,14 @@ function watch(child: Child, what: string): void {
 }
 
 async function start(): Promise<void> {
-  const other = readState(stateFilePath(env));
-  if (other)
-    console.log(`stratashop: another demo runs (pid ${other.pid}); this one takes over the tour's state file.`);
   redis = await resolveRedis(env);
   if (redis.child) watch(redis.child, 'redis-server');
+  const prefix = env.REDIS_NS ?? 'stratashop';
+  if (!redis.owned) {
+    const cleared = await clearPreviousRun(redis.url, prefix);
+    if (cleared > 0)
+      console.log(`stratashop: removed ${cleared} keys of an earlier run under ${prefix}:* on REDIS_URL`);
+  }
   database = await resolveDatabase(env);
   if (database.child) watch(database.child, 'the embedded database');
   await createSchema(database.url, database.schema);
@@ -69,7 +72,7 @@ async function start(): Promise<void> {
   const shared: NodeJS.ProcessEnv = {
     ...env,
     REDIS_URL: redis.url,
-    REDIS_NS: env.REDIS_NS ?? 'stratashop',
+    REDIS_NS: prefix,
     DATABASE_URL: database.url,
     DEMO_DB_SCHEMA: database.schema,
     // One secret for both instances (a session made on one is read on the other), new at every start.
@@ -80,6 +83,9 @@ async function start(): Promise<void> {
     instances.push(i);
     watch(i.child, `instance ${i.name}`);
   }
+  const other = readState(stateFilePath(env));
+  if (other)
+    console.log(`stratashop: another demo runs (pid ${other.pid}); the tour and the load run now talk to this one.`);
   const pids = [redis.child?.pid, database.child?.pid, a.child.pid, b.child.pid].filter((p): p is number => !!p);
   writeState(
     {

@@ -31,11 +31,19 @@ async function open(): Promise<PGlite> {
   }
   const db = await PGlite.create();
   if (template) {
-    const dump = await db.dumpDataDir('gzip');
-    mkdirSync(dirname(template), { recursive: true });
-    // Write then rename, so a launcher killed mid-write never leaves a truncated template behind.
-    writeFileSync(`${template}.tmp`, Buffer.from(await dump.arrayBuffer()));
-    renameSync(`${template}.tmp`, template);
+    try {
+      const dump = await db.dumpDataDir('gzip');
+      mkdirSync(dirname(template), { recursive: true });
+      // A file of our own, then a rename: a run killed mid-write, or two first runs at once (the tests
+      // start two demos), never leave a truncated template behind.
+      const tmp = `${template}.${process.pid}.tmp`;
+      writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()));
+      renameSync(tmp, template);
+    } catch (error) {
+      console.error(
+        `pglite: could not keep the initialised data directory (${(error as Error).message}); the next start initialises again`,
+      );
+    }
   }
   return db;
 }

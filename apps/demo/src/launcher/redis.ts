@@ -22,6 +22,21 @@ export interface DemoRedis {
   stop(): Promise<void>;
 }
 
+/**
+ * On a Redis the demo did not start, the previous run's keys would outlive its database (cached rows
+ * of a catalog that was just re-seeded): remove every key under the demo's prefix, and only when
+ * that prefix is the demo's own (`stratashop...`), never a prefix another application may use.
+ */
+export async function clearPreviousRun(url: string, prefix: string): Promise<number> {
+  if (!prefix.startsWith('stratashop')) return 0;
+  const redis = createRedis({ url, connectionName: 'stratashop-launcher', prefix });
+  try {
+    return await redis.unlinkMatching(`${prefix}:*`);
+  } finally {
+    await redis.close().catch(() => {});
+  }
+}
+
 /** Resolves the demo's Redis from `env`. */
 export async function resolveRedis(env: NodeJS.ProcessEnv): Promise<DemoRedis> {
   if (env.REDIS_URL) {
@@ -32,6 +47,14 @@ export async function resolveRedis(env: NodeJS.ProcessEnv): Promise<DemoRedis> {
 }
 
 async function checkReachable(url: string): Promise<void> {
+  // A TCP connect first: "nothing listens there" is the common mistake, and says it in plain words.
+  const refused = await tcpProblem(url);
+  if (refused) {
+    throw new DemoStartError(
+      `Cannot reach Redis at REDIS_URL=${redactUrl(url)}: ${refused}. ` +
+        'Start that server, fix the URL, or unset REDIS_URL to let the demo start a private redis-server from your PATH.',
+    );
+  }
   let redis: ReturnType<typeof createRedis> | undefined;
   try {
     redis = createRedis({
@@ -50,6 +73,39 @@ async function checkReachable(url: string): Promise<void> {
   } finally {
     await redis?.close().catch(() => {});
   }
+}
+
+/** Why a TCP connection to the URL's host and port fails, or undefined when it connects (or the URL is not TCP). */
+async function tcpProblem(url: string): Promise<string | undefined> {
+  let host: string;
+  let port: number;
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') return undefined;
+    host = parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
+    port = Number(parsed.port || 6379);
+  } catch {
+    return undefined; // core-client says what is wrong with the URL
+  }
+  const { connect } = await import('node:net');
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.setTimeout(3000, () => {
+      socket.destroy();
+      resolve(`nothing answered on ${host}:${port} within 3 s`);
+    });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(undefined);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      resolve(
+        error.code === 'ECONNREFUSED'
+          ? `nothing listens on ${host}:${port} (connection refused)`
+          : `${host}:${port} cannot be reached (${error.code ?? error.message})`,
+      ),
+    );
+  });
 }
 
 async function startRedisServer(binary: string): Promise<DemoRedis> {

@@ -32,9 +32,10 @@ export async function withStockLock<T>(
   options: { ttlMs?: number; pauseMs?: number } = {},
 ): Promise<LockedOutcome<T>> {
   const name = `stock:${productId}`;
-  // Wait long enough for a queue of 50 checkouts of one product on a busy machine.
-  const lock = await s.locks.acquire(name, { ttl: options.ttlMs ?? 5000, wait: '20s' });
-  if (!lock) return { kind: 'busy', message: `the lock ${name} stayed held for 20 s; try again` };
+  // Waiters retry (jittered), they do not queue: wait long enough for 50 checkouts of one product
+  // on a busy machine, each a transaction on PGlite, which runs one statement at a time.
+  const lock = await s.locks.acquire(name, { ttl: options.ttlMs ?? 5000, wait: '60s' });
+  if (!lock) return { kind: 'busy', message: `the lock ${name} stayed held for 60 s; try again` };
   const t0 = performance.now();
   let value: T;
   let releasedInTime = false;
