@@ -17,6 +17,9 @@ export const LAYERS = {
   '@stratacache/test-utils': [],
   // Applications and benchmarks sit on top.
   '@stratacache/demo': [
+    '@stratacache/core-client',
+    '@stratacache/serializers',
+    '@stratacache/invalidation',
     '@stratacache/patterns',
     '@stratacache/sql-cache',
     '@stratacache/coordination',

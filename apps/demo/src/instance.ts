@@ -13,6 +13,14 @@ import { buildApp } from './app/server.js';
 import { createServices } from './app/services.js';
 
 const config = readConfig();
+if (process.env.DEMO_WAIT_FOR_GO === '1') {
+  // Loaded; the launcher says when the database is up and seeded.
+  await new Promise<void>((resolve) =>
+    process.on('message', (m: { go?: boolean }) => {
+      if (m?.go) resolve();
+    }),
+  );
+}
 const services = await createServices(config);
 const reindex = startReindex(services);
 const generator = startOrderGenerator(services);

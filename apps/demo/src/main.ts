@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { type Child, killAllNow, releaseReaper } from './launcher/children.js';
 import { type DemoDatabase, resolveDatabase } from './launcher/database.js';
 import { DemoStartError } from './launcher/fatal.js';
-import { type DemoInstance, startInstance } from './launcher/instances.js';
+import { type DemoInstance, spawnInstance } from './launcher/instances.js';
 import { bindablePort } from './launcher/ports.js';
 import { clearPreviousRun, type DemoRedis, resolveRedis } from './launcher/redis.js';
 import { createSchema, DEMO_PASSWORD, USERS } from './launcher/schema.js';
@@ -20,6 +20,8 @@ const env = process.env;
 let redis: DemoRedis | undefined;
 let database: DemoDatabase | undefined;
 const instances: DemoInstance[] = [];
+/** Every instance process, also those still starting: stopped before the database and Redis. */
+const stopFirst: Child[] = [];
 let stopping: Promise<void> | undefined;
 
 process.once('exit', killAllNow); // the last resort: nothing survives the launcher
@@ -31,7 +33,7 @@ function shutdown(code: number, why?: string): Promise<void> {
   stopping ??= (async () => {
     if (why) console.log(`\nstratashop: ${why}, stopping the instances, the database and Redis...`);
     // Instances first: they flush the view counters' journal and close their connections cleanly.
-    await Promise.all(instances.map((i) => i.child.stop(8000)));
+    await Promise.all(stopFirst.map((c) => c.stop(8000)));
     await database?.stop();
     await redis?.stop();
     removeState(stateFilePath(env));
@@ -62,7 +64,6 @@ async function start(): Promise<void> {
   }
   database = await resolveDatabase(env);
   if (database.child) watch(database.child, 'the embedded database');
-  await createSchema(database.url, database.schema);
 
   const base = Number(env.DEMO_PORT ?? 3000);
   if (!Number.isInteger(base) || base < 0 || base > 65534)
@@ -78,11 +79,14 @@ async function start(): Promise<void> {
     // One secret for both instances (a session made on one is read on the other), new at every start.
     SESSION_SECRET: env.SESSION_SECRET ?? randomBytes(32).toString('base64url'),
   };
-  const [a, b] = await Promise.all([startInstance('a', portA, shared), startInstance('b', portB, shared)]);
-  for (const i of [a, b]) {
-    instances.push(i);
-    watch(i.child, `instance ${i.name}`);
-  }
+  // The instances load their code while the database starts and the shop is seeded.
+  const starting = [spawnInstance('a', portA, shared), spawnInstance('b', portB, shared)];
+  for (const i of starting) watch(i.child, `instance ${i.name}`);
+  stopFirst.push(...starting.map((i) => i.child));
+  await database.ready;
+  await createSchema(database.url, database.schema);
+  const [a, b] = (await Promise.all(starting.map((i) => i.go()))) as [DemoInstance, DemoInstance];
+  instances.push(a, b);
   const other = readState(stateFilePath(env));
   if (other)
     console.log(`stratashop: another demo runs (pid ${other.pid}); the tour and the load run now talk to this one.`);

@@ -19,16 +19,28 @@ export interface DemoDatabase {
   /** The schema the demo's tables live in (a search_path the instances set). */
   schema: string;
   child?: Child;
+  /** Resolves once it accepts connections (the embedded one starts in the background meanwhile). */
+  ready: Promise<void>;
   stop(): Promise<void>;
 }
 
 const appDir = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Resolves the demo's database from `env`. */
+/**
+ * Resolves the demo's database from `env`: DATABASE_URL once it answered, or the embedded one as soon as
+ * it is spawned (its URL is known from the start; `ready` says when it accepts connections), so the
+ * instances can load their code while PGlite starts.
+ */
 export async function resolveDatabase(env: NodeJS.ProcessEnv): Promise<DemoDatabase> {
   if (env.DATABASE_URL) {
     await checkReachable(env.DATABASE_URL);
-    return { url: env.DATABASE_URL, kind: 'external', schema: 'stratashop', stop: async () => {} };
+    return {
+      url: env.DATABASE_URL,
+      kind: 'external',
+      schema: 'stratashop',
+      ready: Promise.resolve(),
+      stop: async () => {},
+    };
   }
   return startPglite(env);
 }
@@ -78,13 +90,16 @@ async function startPglite(env: NodeJS.ProcessEnv): Promise<DemoDatabase> {
       DEMO_PGLITE_TEMPLATE: env.DEMO_PGLITE_TEMPLATE ?? templatePath(),
     },
   });
-  const ready = await Promise.race([
+  const ready = Promise.race([
     new Promise<boolean>((resolve) => child.process.once('message', () => resolve(true))),
     child.exited.then(() => false),
-  ]);
-  if (!ready)
-    throw new DemoStartError('The embedded database (PGlite) exited before it was ready; its output is above.');
+  ]).then((ok) => {
+    if (!ok)
+      throw new DemoStartError('The embedded database (PGlite) exited before it was ready; its output is above.');
+  });
+  ready.catch(() => {}); // awaited by the launcher; never an unhandled rejection meanwhile
   return {
+    ready,
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     kind: 'embedded',
     schema: 'public',
