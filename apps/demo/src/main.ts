@@ -111,9 +111,7 @@ function banner(a: DemoInstance, b: DemoInstance): void {
   const d = database as DemoDatabase;
   const redisLine = r.owned ? `${r.url}  (a private redis-server, pid ${r.child?.pid})` : `${r.url}  (REDIS_URL)`;
   const dbLine =
-    d.kind === 'embedded'
-      ? `${d.url}  (embedded PGlite through pglite-socket, pid ${d.child?.pid})`
-      : 'DATABASE_URL, schema "stratashop"';
+    d.kind === 'embedded' ? `${d.url}  (embedded PGlite, pid ${d.child?.pid})` : 'DATABASE_URL, schema "stratashop"';
   console.log(`
 stratashop is ready in ${seconds} s: two instances of one shop API sharing Redis and PostgreSQL
 

@@ -1,8 +1,8 @@
 /**
  * The embedded PostgreSQL of the demo, as a child process of the launcher:
- * PGlite (PostgreSQL compiled to WASM, in memory) behind pglite-socket, which
- * speaks the PostgreSQL wire protocol on a loopback port, so the instances use
- * the `pg` driver exactly as they would against a real server.
+ * PGlite (PostgreSQL compiled to WASM, in memory) behind a wire-protocol
+ * server on a loopback port (`pglite-wire.ts`), so the instances use the `pg`
+ * driver exactly as they would against a real server.
  *
  * A fresh PGlite runs initdb inside WASM (about 4.5 s and 700 MB here); one
  * started from a dump of an initialised data directory skips that (about 1.5 s
@@ -16,7 +16,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { PgliteWireServer } from './pglite-wire.js';
 
 const port = Number(process.env.DEMO_PGLITE_PORT);
 const template = process.env.DEMO_PGLITE_TEMPLATE;
@@ -49,16 +49,15 @@ async function open(): Promise<PGlite> {
 }
 
 const db = await open();
-// Two instances with a pool of 10 each, the launcher and the tour: well under 64.
-const server = new PGLiteSocketServer({ db, port, host: '127.0.0.1', maxConnections: 64 });
-await server.start();
+const server = new PgliteWireServer(db);
+await server.listen(port);
 process.send?.({ ready: true, port });
 
 let closing = false;
 async function shutdown(): Promise<void> {
   if (closing) return;
   closing = true;
-  await server.stop().catch(() => {});
+  await server.close().catch(() => {});
   await db.close().catch(() => {});
   process.exit(0);
 }
