@@ -1,7 +1,7 @@
 /**
- * One vitest run over every package and app (a project each), so `pnpm test`
- * gives one report and one count. Workspace imports resolve to source (`src/`),
- * so tests run on a fresh clone without a build.
+ * One vitest run over every package and app (a project each), so `pnpm test` gives one
+ * report and one count. Workspace imports resolve to source (`src/`), so tests
+ * run on a fresh clone without a build.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -10,19 +10,19 @@ import { defineConfig } from 'vitest/config';
 const root = import.meta.dirname;
 const packagesDir = join(root, 'packages');
 const globalSetup = resolve(packagesDir, 'test-utils/src/global-setup.ts');
-// packages/* and apps/*, each folder with a package.json a project named after the folder.
-const projectDirs = ['packages', 'apps'].flatMap((parent) =>
-  existsSync(join(root, parent))
-    ? readdirSync(join(root, parent))
-        .filter((dir) => existsSync(join(root, parent, dir, 'package.json')))
-        .map((dir) => join(root, parent, dir))
+/** Every workspace package and app with a manifest, as absolute paths: packages/* and apps/*. */
+const workspaceDirs = ['packages', 'apps'].flatMap((group) =>
+  existsSync(join(root, group))
+    ? readdirSync(join(root, group))
+        .map((dir) => join(root, group, dir))
+        .filter((dir) => existsSync(join(dir, 'package.json')))
     : [],
 );
 
 /** `@stratacache/x` -> packages/x/src/index.ts and `@stratacache/x/sub` -> packages/x/src/sub(/index).ts. */
 function sourceAliases(): { find: RegExp; replacement: string }[] {
   const aliases: { find: RegExp; replacement: string }[] = [];
-  for (const dir of projectDirs) {
+  for (const dir of workspaceDirs) {
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     if (manifest.private) continue; // private packages export their source already
     for (const subpath of Object.keys(manifest.exports ?? {})) {
@@ -41,7 +41,7 @@ function sourceAliases(): { find: RegExp; replacement: string }[] {
 export default defineConfig({
   resolve: { alias: sourceAliases() },
   test: {
-    projects: projectDirs.map((dir) => ({
+    projects: workspaceDirs.map((dir) => ({
       extends: true,
       test: {
         name: basename(dir),

@@ -11,6 +11,7 @@ export const LAYERS = {
   '@stratacache/invalidation': ['@stratacache/core-client'],
   '@stratacache/sessions': ['@stratacache/core-client', '@stratacache/serializers'],
   '@stratacache/metrics': ['@stratacache/core-client'],
+  '@stratacache/streams': ['@stratacache/core-client'],
   '@stratacache/patterns': ['@stratacache/core-client', '@stratacache/serializers', '@stratacache/invalidation'],
   '@stratacache/sql-cache': ['@stratacache/patterns', '@stratacache/core-client', '@stratacache/invalidation'],
   // Private: any package's tests may use it; it uses no layer.
@@ -25,6 +26,7 @@ export const LAYERS = {
     '@stratacache/coordination',
     '@stratacache/sessions',
     '@stratacache/metrics',
+    '@stratacache/streams',
   ],
   '@stratacache/admin': [
     '@stratacache/core-client',
@@ -33,6 +35,7 @@ export const LAYERS = {
     '@stratacache/coordination',
     '@stratacache/sessions',
     '@stratacache/metrics',
+    '@stratacache/streams',
   ],
   '@stratacache/bench': [
     '@stratacache/patterns',
@@ -40,6 +43,7 @@ export const LAYERS = {
     '@stratacache/coordination',
     '@stratacache/sessions',
     '@stratacache/metrics',
+    '@stratacache/streams',
   ],
 };
 
@@ -63,6 +67,10 @@ export const TEST_IMPLEMENTATIONS = {
     '@stratacache/serializers',
     '@stratacache/sessions',
   ],
+  // The admin console decodes Cache entries and write-behind journals from their documented byte and
+  // stream layouts (it may not import patterns); its tests write them with the real Cache and
+  // write-behind, so the decoder cannot drift from the writer unseen.
+  '@stratacache/admin': ['@stratacache/patterns'],
 };
 
 /** Every package below `name`: the transitive closure of its allowed imports. */

@@ -4,33 +4,24 @@
  * it if ours, takes it if free, or names the other owner, and `probability`
  * lets only a share of the fleet even try, so the claim traffic stays small.
  */
-import { luaScripts as coreScripts, type Duration, type StrataRedis } from '@stratacache/core-client';
+import {
+  assertWellFormed,
+  check,
+  luaScripts as coreScripts,
+  type Duration,
+  type StrataRedis,
+} from '@stratacache/core-client';
+import {
+  type ClaimOptions,
+  type ResolvedTaskClaimsOptions,
+  resolveClaimOptions,
+  resolveTaskClaimsOptions,
+  type TaskClaimsOptions,
+} from './claims-options.js';
 import { diagnostics } from './diagnostics.js';
 import { luaScripts } from './lua.generated.js';
-import { checkName, fraction, positiveMs } from './options.js';
-import { processId } from './process-id.js';
 
-/** Options of {@link createTaskClaims}. */
-export interface TaskClaimsOptions {
-  /** Key namespace. @default 'coord' */
-  namespace?: string;
-  /** Who claims. @default host:pid:random of this process */
-  owner?: string;
-  /** TTL of a claim when a call gives none. @default '1m' */
-  ttl?: Duration;
-}
-
-/** Options of `claimTask`. */
-export interface ClaimOptions {
-  /** How long the claim lives. */
-  ttl?: Duration;
-  /** For periodic tasks: claim for one period (same as ttl). */
-  interval?: Duration;
-  /** Claim as this owner instead of the default. */
-  owner?: string;
-  /** Try only with this chance (0-1), to spread periodic work over a fleet. @default 1 */
-  probability?: number;
-}
+export type { ClaimOptions, TaskClaimsOptions } from './claims-options.js';
 
 /** Result of `claimTask`. */
 export interface ClaimResult {
@@ -43,43 +34,39 @@ export interface ClaimResult {
 
 /** Task claims. */
 export class TaskClaims {
+  /** The resolved options (frozen). */
+  readonly options: ResolvedTaskClaimsOptions;
+  private readonly redis: StrataRedis;
   private readonly keys;
-  /** This process's owner id. */
-  readonly owner: string;
-  private readonly ttlMs: number;
 
-  constructor(
-    private readonly redis: StrataRedis,
-    options: TaskClaimsOptions = {},
-  ) {
-    this.keys = redis.keys(options.namespace ?? 'coord');
-    this.owner = options.owner ?? processId();
-    this.ttlMs = positiveMs(options.ttl ?? '1m', 'ttl');
+  constructor(redis: StrataRedis, options: TaskClaimsOptions = {}) {
+    this.redis = check.strataRedis(redis, 'redis');
+    this.options = resolveTaskClaimsOptions(options);
+    this.keys = redis.keys(this.options.namespace);
+    redis.registerScripts([luaScripts.claimEnsure, coreScripts.compareAndDelete]);
+  }
+
+  /** This process's owner id. */
+  get owner(): string {
+    return this.options.owner;
   }
 
   private key(id: string): string {
-    return this.keys.key('claim', checkName(id, 'task id'));
-  }
-
-  private ttl(options: { ttl?: Duration; interval?: Duration }): number {
-    if (options.ttl !== undefined) return positiveMs(options.ttl, 'ttl');
-    if (options.interval !== undefined) return positiveMs(options.interval, 'interval');
-    return this.ttlMs;
+    return this.keys.key('claim', check.name(id, 'task id'));
   }
 
   /** Claims task `id` if nobody holds it. */
   async claimTask(id: string, options: ClaimOptions = {}): Promise<ClaimResult> {
-    const owner = options.owner ?? this.owner;
-    const probability = fraction(options.probability ?? 1, 'probability');
+    const { owner, probability, ttlMs } = resolveClaimOptions(options, this.options);
     const key = this.key(id);
     if (probability < 1 && Math.random() >= probability) {
       this.report('skipped', id);
       return { claimed: false, owner: null, skipped: true };
     }
     // SET NX GET (Redis 7): one command says whether we took it, and who holds it if not.
-    const previous = (await this.redis.run('set', (c) =>
-      c.call('SET', key, owner, 'PX', this.ttl(options), 'NX', 'GET'),
-    )) as string | null;
+    const previous = (await this.redis.run('set', (c) => c.call('SET', key, owner, 'PX', ttlMs, 'NX', 'GET'))) as
+      | string
+      | null;
     this.report(previous === null ? 'claimed' : 'held', id);
     if (previous === null) return { claimed: true, owner, skipped: false };
     return { claimed: false, owner: previous, skipped: false };
@@ -101,18 +88,18 @@ export class TaskClaims {
     id: string,
     options: { ttl?: Duration; interval?: Duration; owner?: string } = {},
   ): Promise<{ status: 'renewed' | 'claimed' | 'held'; owner: string }> {
-    const owner = options.owner ?? this.owner;
-    const [status, holder] = (await this.redis.runScript(
-      luaScripts.claimEnsure,
-      [this.key(id)],
-      [owner, this.ttl(options)],
-    )) as ['renewed' | 'claimed' | 'held', string];
+    const { owner, ttlMs } = resolveClaimOptions(options, this.options);
+    const [status, holder] = (await this.redis.runScript(luaScripts.claimEnsure, [this.key(id)], [owner, ttlMs])) as [
+      'renewed' | 'claimed' | 'held',
+      string,
+    ];
     this.report(status, id);
     return { status, owner: holder };
   }
 
   /** Releases the claim if ours; resolves whether it was. */
   async releaseClaim(id: string, owner = this.owner): Promise<boolean> {
+    assertWellFormed(check.name(owner, 'owner'), 'owner');
     const released = (await this.redis.runScript(coreScripts.compareAndDelete, [this.key(id)], [owner])) === 1;
     this.report(released ? 'released' : 'not-owner', id);
     return released;

@@ -3,19 +3,16 @@
  * quiet. Beats are stamped with the Redis server's clock, so hosts with
  * skewed clocks still compare fairly.
  */
-import { type Duration, type StrataRedis, toMs } from '@stratacache/core-client';
+import { assertWellFormed, check, type Duration, type StrataRedis } from '@stratacache/core-client';
 import { diagnostics } from './diagnostics.js';
-import { checkName, positiveMs, serverTimeMs } from './options.js';
+import {
+  type HeartbeatsOptions,
+  type ResolvedHeartbeatsOptions,
+  resolveHeartbeatsOptions,
+} from './heartbeats-options.js';
+import { serverTimeMs } from './time.js';
 
-/** Options of {@link createHeartbeats}. */
-export interface HeartbeatsOptions {
-  /** Key namespace. @default 'coord' */
-  namespace?: string;
-  /** Group of workers (one registry per group). @default 'workers' */
-  group?: string;
-  /** A worker is alive when it beat within this. @default '30s' */
-  window?: Duration;
-}
+export type { HeartbeatsOptions } from './heartbeats-options.js';
 
 /** One worker's last beat. */
 export interface WorkerBeat {
@@ -27,57 +24,70 @@ export interface WorkerBeat {
 
 /** Heartbeats of one group. */
 export class Heartbeats {
+  /** The resolved options (frozen). */
+  readonly options: ResolvedHeartbeatsOptions;
+  private readonly redis: StrataRedis;
   private readonly beatsKey: string;
   private readonly metaKey: string;
   private readonly windowMs: number;
   private readonly about: { namespace: string; group: string };
 
-  constructor(
-    private readonly redis: StrataRedis,
-    options: HeartbeatsOptions = {},
-  ) {
-    const keys = redis.keys(options.namespace ?? 'coord');
-    const group = options.group ?? 'workers';
+  constructor(redis: StrataRedis, options: HeartbeatsOptions = {}) {
+    this.redis = check.strataRedis(redis, 'redis');
+    this.options = resolveHeartbeatsOptions(options);
+    const keys = redis.keys(this.options.namespace);
+    const group = this.options.group;
     this.beatsKey = keys.key('hb', keys.tag(group), 'beats');
     this.metaKey = keys.key('hb', keys.tag(group), 'meta');
-    this.windowMs = positiveMs(options.window ?? '30s', 'window');
+    this.windowMs = this.options.windowMs;
     this.about = { namespace: keys.namespace, group };
   }
 
   /** Records a beat of `workerId`, with optional metadata (JSON). */
   async beat(workerId: string, meta: Record<string, unknown> = {}): Promise<void> {
-    checkName(workerId, 'workerId');
-    const now = await serverTimeMs(this.redis);
-    await this.redis.run('beat', async (c) => {
-      const results = await c
-        .multi()
-        .zadd(this.beatsKey, now, workerId)
-        .hset(this.metaKey, workerId, JSON.stringify(meta))
-        // The group's keys live while anyone beats: a fleet that is gone leaves nothing behind.
-        .pexpire(this.beatsKey, Math.max(this.windowMs * 100, 86_400_000))
-        .pexpire(this.metaKey, Math.max(this.windowMs * 100, 86_400_000))
-        .exec();
-      for (const [error] of results ?? []) if (error) throw error;
+    // A member, not a key, but UTF-8 would merge two ill-formed ids all the same.
+    assertWellFormed(check.name(workerId, 'workerId'), 'workerId');
+    check.object(meta, 'meta');
+    // TIME, then the write: one commandTimeout for both.
+    await this.redis.withBudget(async () => {
+      const now = await serverTimeMs(this.redis);
+      await this.redis.run('beat', async (c) => {
+        const results = await c
+          .multi()
+          .zadd(this.beatsKey, now, workerId)
+          .hset(this.metaKey, workerId, JSON.stringify(meta))
+          // The group's keys live while anyone beats: a fleet that is gone leaves nothing behind.
+          .pexpire(this.beatsKey, Math.max(this.windowMs * 100, 86_400_000))
+          .pexpire(this.metaKey, Math.max(this.windowMs * 100, 86_400_000))
+          .exec();
+        for (const [error] of results ?? []) if (error) throw error;
+      });
     });
     diagnostics.publish('heartbeat', this.about);
   }
 
   /** Workers that beat within `within` (default the window), newest first. */
   async alive(within?: Duration): Promise<WorkerBeat[]> {
-    const since = (await serverTimeMs(this.redis)) - (within === undefined ? this.windowMs : toMs(within, 'within'));
-    return this.range(`(${since}`, '+inf', true);
+    const windowMs = within === undefined ? this.windowMs : check.nonNegativeDuration(within, 'within');
+    // TIME, the range, the metadata: one commandTimeout for the three.
+    return this.redis.withBudget(async () =>
+      this.range(`(${(await serverTimeMs(this.redis)) - windowMs}`, '+inf', true),
+    );
   }
 
   /** Workers whose last beat is older than `since` ago (default the window), oldest first. */
   async dead(since?: Duration): Promise<WorkerBeat[]> {
-    const before = (await serverTimeMs(this.redis)) - (since === undefined ? this.windowMs : toMs(since, 'since'));
-    const dead = await this.range('-inf', before, false);
+    const windowMs = since === undefined ? this.windowMs : check.nonNegativeDuration(since, 'since');
+    const dead = await this.redis.withBudget(async () =>
+      this.range('-inf', (await serverTimeMs(this.redis)) - windowMs, false),
+    );
     diagnostics.publish('heartbeatDead', { ...this.about, count: dead.length });
     return dead;
   }
 
   /** Forgets `workerId` (a worker that shut down cleanly). */
   async forget(workerId: string): Promise<void> {
+    assertWellFormed(check.name(workerId, 'workerId'), 'workerId');
     await this.redis.run('forget', (c) => c.multi().zrem(this.beatsKey, workerId).hdel(this.metaKey, workerId).exec());
   }
 

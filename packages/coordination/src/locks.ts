@@ -9,40 +9,28 @@
 import {
   ConfigError,
   ConsistencyError,
+  check,
   luaScripts as coreScripts,
   type DistributedLock,
-  type Duration,
   type LockAcquireOptions,
   type LockHandle,
   type StrataRedis,
-  toMs,
 } from '@stratacache/core-client';
 import { diagnostics, lockFamily, reportLockLost } from './diagnostics.js';
+import {
+  type AcquireOptions,
+  type LocksOptions,
+  type ResolvedLocksOptions,
+  resolveAcquireOptions,
+  resolveLocksOptions,
+  resolveUsingOptions,
+  type UsingOptions,
+} from './locks-options.js';
 import { luaScripts } from './lua.generated.js';
-import { checkName, positiveInt, positiveMs, sleep } from './options.js';
 import { randomToken } from './process-id.js';
+import { sleep } from './time.js';
 
-/** Options of {@link createLocks}. */
-export interface LockManagerOptions {
-  /** Key namespace. @default 'coord' */
-  namespace?: string;
-  /** TTL when `acquire` is given none. @default '30s' */
-  ttl?: Duration;
-  /** Pause between attempts while waiting (jittered ±50%). @default '50ms' */
-  retryDelay?: Duration;
-}
-
-/** Options of `acquire`. */
-export interface AcquireOptions {
-  /** How long the lock lives unless released or extended. @default the manager's ttl */
-  ttl?: Duration;
-  /** How long to keep trying while it is held; 0 tries once. @default 0 */
-  wait?: Duration;
-  /** Pause between attempts. @default the manager's retryDelay */
-  retryDelay?: Duration;
-  /** Stops waiting (acquire then resolves null). */
-  signal?: AbortSignal;
-}
+export type { AcquireOptions, LockManagerOptions, LocksOptions, UsingOptions } from './locks-options.js';
 
 /** A held lock. */
 export interface FencedLock extends LockHandle {
@@ -57,14 +45,6 @@ export interface FencedLock extends LockHandle {
   remainingMs(): number;
 }
 
-/** Options of `using`. */
-export interface UsingOptions extends AcquireOptions {
-  /** Extend when this fraction of the TTL has passed. @default 0.5 */
-  extendAt?: number;
-  /** Most extensions before the signal fires: caps how long one holder can keep a lock. @default 100 */
-  maxExtensions?: number;
-}
-
 /** What `using` returns: the lock was busy, or `fn` ran (and whether the lock was lost meanwhile). */
 export type UsingResult<T> = { acquired: false } | { acquired: true; value: T; lost: boolean };
 
@@ -73,22 +53,27 @@ const drift = (ttlMs: number) => Math.round(ttlMs * 0.01) + 2;
 
 /** The lock manager; implements core-client's `DistributedLock`. */
 export class Locks implements DistributedLock {
+  /** The resolved options (frozen). */
+  readonly options: ResolvedLocksOptions;
   private readonly keys;
-  private readonly defaultTtlMs: number;
-  private readonly retryDelayMs: number;
+  private readonly redis: StrataRedis;
 
-  constructor(
-    private readonly redis: StrataRedis,
-    options: LockManagerOptions = {},
-  ) {
-    this.keys = redis.keys(options.namespace ?? 'coord');
-    this.defaultTtlMs = positiveMs(options.ttl ?? '30s', 'ttl');
-    this.retryDelayMs = positiveMs(options.retryDelay ?? '50ms', 'retryDelay');
+  constructor(redis: StrataRedis, options: LocksOptions = {}) {
+    this.redis = check.strataRedis(redis, 'redis');
+    this.options = resolveLocksOptions(options);
+    this.keys = redis.keys(this.options.namespace);
+    // Loaded ahead of the first acquire on every connection (no NOSCRIPT round trip).
+    redis.registerScripts([
+      luaScripts.lockAcquire,
+      luaScripts.fencedSet,
+      coreScripts.compareAndDelete,
+      coreScripts.compareAndPexpire,
+    ]);
   }
 
   /** The Redis key of lock `name`. */
   lockKey(name: string): string {
-    return this.keys.key('lock', this.keys.tag(checkName(name, 'name')));
+    return this.keys.key('lock', this.keys.tag(check.name(name, 'name')));
   }
 
   private fenceKey(name: string): string {
@@ -100,15 +85,7 @@ export class Locks implements DistributedLock {
    * when another holds it (an outcome, not an error). Redis failures throw.
    */
   async acquire(name: string, options: AcquireOptions | LockAcquireOptions = {}): Promise<FencedLock | null> {
-    const o = options as AcquireOptions & LockAcquireOptions;
-    const ttlMs =
-      o.ttlMs !== undefined
-        ? positiveInt(o.ttlMs, 'ttlMs')
-        : o.ttl === undefined
-          ? this.defaultTtlMs
-          : positiveMs(o.ttl, 'ttl');
-    const waitMs = o.waitMs !== undefined ? toMs(o.waitMs, 'waitMs') : o.wait === undefined ? 0 : toMs(o.wait, 'wait');
-    const retryMs = o.retryDelay === undefined ? this.retryDelayMs : positiveMs(o.retryDelay, 'retryDelay');
+    const { ttlMs, waitMs, retryDelayMs: retryMs, signal } = resolveAcquireOptions(options, this.options);
     const key = this.lockKey(name);
     const fenceKey = this.fenceKey(name);
     const called = performance.now();
@@ -123,7 +100,7 @@ export class Locks implements DistributedLock {
       return null;
     };
     for (;;) {
-      if (o.signal?.aborted) return gaveUp(true);
+      if (signal?.aborted) return gaveUp(true);
       const token = randomToken();
       // Validity is counted from before the request leaves: the server may set the TTL any time after.
       const started = performance.now();
@@ -142,7 +119,7 @@ export class Locks implements DistributedLock {
       if (left <= 0) return gaveUp(false);
       try {
         // Never sleep past the deadline: the last attempt lands on it.
-        await sleep(Math.min(left, retryMs * (0.5 + Math.random())), o.signal);
+        await sleep(Math.min(left, retryMs * (0.5 + Math.random())), signal);
       } catch {
         return gaveUp(true);
       }
@@ -159,12 +136,11 @@ export class Locks implements DistributedLock {
     fn: (signal: AbortSignal, lock: FencedLock) => Promise<T>,
     options: UsingOptions = {},
   ): Promise<UsingResult<T>> {
+    // Checked before acquiring: a bad option must not leave a lock held until its TTL.
+    const { extendAt, maxExtensions } = resolveUsingOptions(options);
+    check.function(fn, 'fn');
     const lock = await this.acquire(name, options);
     if (!lock) return { acquired: false };
-    const extendAt = options.extendAt ?? 0.5;
-    if (!(extendAt > 0 && extendAt < 1))
-      throw new ConfigError(`extendAt must be between 0 and 1 (exclusive); got ${extendAt}`);
-    const maxExtensions = positiveInt(options.maxExtensions ?? 100, 'maxExtensions');
     const controller = new AbortController();
     let extensions = 0;
     let ended = false;
@@ -239,6 +215,8 @@ export class Locks implements DistributedLock {
         `fencedSet on Redis Cluster needs a key with a hash tag (build it with keys.tag()), so the value and its fence share a slot; got ${key}`,
       );
     }
+    check.name(key, 'key');
+    check.nonNegativeInt(fence, 'fence');
     const fenceKey = `${key}:fence`;
     const written = (await this.redis.runScript(luaScripts.fencedSet, [key, fenceKey], [value, fence])) === 1;
     if (!written) diagnostics.publish('fenceRefused', { namespace: this.keys.namespace, key, fence });
@@ -277,7 +255,7 @@ export class Locks implements DistributedLock {
         return held;
       },
       async extend(newTtlMs = currentTtl) {
-        const ttl = positiveMs(newTtlMs, 'ttl');
+        const ttl = check.positiveDuration(newTtlMs, 'ttl');
         const sent = performance.now();
         const ok = (await redis.runScript(coreScripts.compareAndPexpire, [key], [token, ttl])) === 1;
         if (ok) {
@@ -301,6 +279,6 @@ export class Locks implements DistributedLock {
  * if (lock) try { await work(lock.fence); } finally { await lock.release(); }
  * ```
  */
-export function createLocks(redis: StrataRedis, options?: LockManagerOptions): Locks {
+export function createLocks(redis: StrataRedis, options?: LocksOptions): Locks {
   return new Locks(redis, options);
 }

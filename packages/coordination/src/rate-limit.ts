@@ -5,46 +5,18 @@
  * cannot answer within `deadline`, a declared policy decides: fail open, fail
  * closed, or an in-memory insurance limiter.
  */
-import {
-  ConfigError,
-  type Duration,
-  type LuaScript,
-  StratacacheError,
-  type StrataRedis,
-  toMs,
-} from '@stratacache/core-client';
+import { ConfigError, check, type LuaScript, StratacacheError, type StrataRedis } from '@stratacache/core-client';
 import { diagnostics } from './diagnostics.js';
 import { luaScripts } from './lua.generated.js';
 import { MemoryLimiter } from './memory-limiter.js';
-import { checkName, positiveInt, positiveMs } from './options.js';
+import {
+  type RateLimitAlgorithm,
+  type RateLimiterOptions,
+  type ResolvedRateLimiterOptions,
+  resolveRateLimiterOptions,
+} from './rate-limit-options.js';
 
-/** The algorithms. */
-export type RateLimitAlgorithm = 'fixed-window' | 'sliding-log' | 'sliding-window' | 'token-bucket' | 'gcra';
-
-/** What to do when Redis cannot answer in time. */
-export type RedisDownPolicy = 'open' | 'closed' | 'insurance';
-
-/** Options of {@link createRateLimiter}. */
-export interface RateLimiterOptions {
-  /** The algorithm. @default 'sliding-window' */
-  algorithm?: RateLimitAlgorithm;
-  /** Units allowed per window (bucket capacity for token-bucket, burst for GCRA). */
-  limit: number;
-  /** The window (the time to refill a whole bucket for token-bucket). */
-  window: Duration;
-  /** After a denial, deny everything for this long (a penalty). @default none */
-  block?: Duration;
-  /** Limiter name, part of every key (one limiter per name). @default the algorithm */
-  name?: string;
-  /** Key namespace. @default 'ratelimit' */
-  namespace?: string;
-  /** Policy when Redis is down or slower than `deadline`. @default 'insurance' */
-  onRedisDown?: RedisDownPolicy;
-  /** How long a decision may wait for Redis. @default '250ms' */
-  deadline?: Duration;
-  /** In-memory limit per process for the insurance policy. @default limit */
-  insuranceLimit?: number;
-}
+export type { RateLimitAlgorithm, RateLimiterOptions, RedisDownPolicy } from './rate-limit-options.js';
 
 /** A decision. */
 export interface RateLimitResult {
@@ -72,48 +44,42 @@ class DeadlineExceeded extends Error {}
 
 /** A rate limiter. */
 export class RateLimiter {
-  readonly algorithm: RateLimitAlgorithm;
-  /** Units allowed per window. */
-  readonly max: number;
-  readonly windowMs: number;
-  private readonly blockMs: number;
-  private readonly deadlineMs: number;
-  private readonly policy: RedisDownPolicy;
+  /** The resolved options (frozen): `options.limit` is the units allowed per window. */
+  readonly options: ResolvedRateLimiterOptions;
+  private readonly redis: StrataRedis;
   private readonly keys;
-  private readonly name: string;
   private readonly insurance: MemoryLimiter;
 
-  constructor(
-    private readonly redis: StrataRedis,
-    options: RateLimiterOptions,
-  ) {
-    this.algorithm = options.algorithm ?? 'sliding-window';
-    if (!(this.algorithm in SCRIPTS)) {
-      throw new ConfigError(
-        `algorithm must be one of ${Object.keys(SCRIPTS).join(', ')}; got ${JSON.stringify(options.algorithm)}`,
-      );
-    }
-    this.max = positiveInt(options.limit, 'limit');
-    this.windowMs = positiveMs(options.window, 'window');
-    this.blockMs = options.block === undefined ? 0 : toMs(options.block, 'block');
-    this.deadlineMs = positiveMs(options.deadline ?? '250ms', 'deadline');
-    this.policy = options.onRedisDown ?? 'insurance';
-    if (!['open', 'closed', 'insurance'].includes(this.policy)) {
-      throw new ConfigError(
-        `onRedisDown must be 'open', 'closed' or 'insurance'; got ${JSON.stringify(options.onRedisDown)}`,
-      );
-    }
-    this.keys = redis.keys(options.namespace ?? 'ratelimit');
-    this.name = options.name ?? this.algorithm;
-    checkName(this.name, 'name');
-    this.insurance = new MemoryLimiter(
-      positiveInt(options.insuranceLimit ?? this.max, 'insuranceLimit'),
-      this.windowMs,
-    );
+  constructor(redis: StrataRedis, options: RateLimiterOptions) {
+    this.redis = check.strataRedis(redis, 'redis');
+    this.options = resolveRateLimiterOptions(options);
+    this.keys = redis.keys(this.options.namespace);
+    this.insurance = new MemoryLimiter(this.options.insuranceLimit, this.options.windowMs);
+    // Loaded ahead of the first decision on every connection: a burst on a fresh connection
+    // must not pay NOSCRIPT plus an EVAL per call, or it runs past the deadline.
+    redis.registerScripts([SCRIPTS[this.options.algorithm]]);
+  }
+
+  /** The algorithm. */
+  get algorithm(): RateLimitAlgorithm {
+    return this.options.algorithm;
+  }
+
+  /** The window, in ms. */
+  get windowMs(): number {
+    return this.options.windowMs;
+  }
+
+  /**
+   * Units allowed per window.
+   * @deprecated Read `options.limit`; `max` goes in the next major version.
+   */
+  get max(): number {
+    return this.options.limit;
   }
 
   private stateKeys(id: string): [string, string] {
-    const tag = this.keys.tag(`${this.name}:${checkName(id, 'id')}`);
+    const tag = this.keys.tag(`${this.options.name}:${check.name(id, 'id')}`);
     return [this.keys.key('rl', tag, 'state'), this.keys.key('rl', tag, 'block')];
   }
 
@@ -127,17 +93,20 @@ export class RateLimiter {
    * ```
    */
   async limit(id: string, options: { cost?: number } = {}): Promise<RateLimitResult> {
-    const cost = positiveInt(options.cost ?? 1, 'cost');
-    if (cost > this.max) {
-      throw new ConfigError(`cost ${cost} is more than the limit ${this.max}: such a request could never be allowed`);
+    const cost = check.positiveInt(check.object<{ cost?: number }>(options, 'options').cost ?? 1, 'cost');
+    const { limit, windowMs, blockMs, deadlineMs, algorithm } = this.options;
+    if (cost > limit) {
+      throw new ConfigError(`cost ${cost} is more than the limit ${limit}: such a request could never be allowed`, {
+        context: { option: 'cost' },
+      });
     }
     const keys = this.stateKeys(id);
     let timer: NodeJS.Timeout | undefined;
     try {
       const reply = (await Promise.race([
-        this.redis.runScript(SCRIPTS[this.algorithm], keys, [this.max, this.windowMs, cost, this.blockMs]),
+        this.redis.runScript(SCRIPTS[algorithm], keys, [limit, windowMs, cost, blockMs]),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new DeadlineExceeded()), this.deadlineMs);
+          timer = setTimeout(() => reject(new DeadlineExceeded()), deadlineMs);
         }),
       ])) as number[];
       const [allowed, remaining, resetMs, retryAfterMs, blocked] = reply.map(Number) as [
@@ -148,7 +117,7 @@ export class RateLimiter {
         number | undefined,
       ];
       this.decided(allowed === 1 ? 'allowed' : blocked === 1 ? 'blocked' : 'limited', 'redis');
-      return { allowed: allowed === 1, limit: this.max, remaining, resetMs, retryAfterMs, source: 'redis' };
+      return { allowed: allowed === 1, limit, remaining, resetMs, retryAfterMs, source: 'redis' };
     } catch (error) {
       if (!(error instanceof DeadlineExceeded) && !isUnavailable(error)) throw error;
       const result = this.decideWithoutRedis(id, cost);
@@ -162,7 +131,7 @@ export class RateLimiter {
   private decided(decision: 'allowed' | 'limited' | 'blocked', source: RateLimitResult['source']): void {
     diagnostics.publish('rateLimit', {
       namespace: this.keys.namespace,
-      limiter: this.name,
+      limiter: this.options.name,
       algorithm: this.algorithm,
       decision,
       source,
@@ -177,18 +146,12 @@ export class RateLimiter {
   }
 
   private decideWithoutRedis(id: string, cost: number): RateLimitResult {
-    if (this.policy === 'open') {
-      return { allowed: true, limit: this.max, remaining: this.max, resetMs: 0, retryAfterMs: 0, source: 'fail-open' };
+    const { onRedisDown, limit, windowMs } = this.options;
+    if (onRedisDown === 'open') {
+      return { allowed: true, limit, remaining: limit, resetMs: 0, retryAfterMs: 0, source: 'fail-open' };
     }
-    if (this.policy === 'closed') {
-      return {
-        allowed: false,
-        limit: this.max,
-        remaining: 0,
-        resetMs: this.windowMs,
-        retryAfterMs: this.windowMs,
-        source: 'fail-closed',
-      };
+    if (onRedisDown === 'closed') {
+      return { allowed: false, limit, remaining: 0, resetMs: windowMs, retryAfterMs: windowMs, source: 'fail-closed' };
     }
     return { ...this.insurance.take(id, cost), limit: this.insurance.limit, source: 'insurance' };
   }

@@ -5,14 +5,17 @@
  * scope, and dependency order (`dependsOn`) with cycles refused by name.
  */
 import {
+  assertWellFormed,
   ConfigError,
   ConsistencyError,
-  type Duration,
+  check,
   type StrataRedis,
   type Subscription,
 } from '@stratacache/core-client';
 import { Locks, type UsingResult } from './locks.js';
-import { checkName } from './options.js';
+import { type RegistryOptions, type ResolvedRegistryOptions, resolveRegistryOptions } from './registry-options.js';
+
+export type { RegistryOptions } from './registry-options.js';
 
 /** One registered entry. */
 export interface RegistryEntry<C extends Record<string, unknown> = Record<string, unknown>> {
@@ -39,16 +42,6 @@ export interface RegistryChange {
   version: number;
 }
 
-/** Options of {@link createRegistry}. */
-export interface RegistryOptions {
-  /** Registry name (one hash and one lock per name). @default 'registry' */
-  name?: string;
-  /** Key namespace. @default 'coord' */
-  namespace?: string;
-  /** How long a write may wait for the registry lock. @default '10s' */
-  lockWait?: Duration;
-}
-
 /** Options of `register`. */
 export interface RegisterOptions {
   /** The registering scope. @default 'default' */
@@ -63,27 +56,29 @@ const id = (kind: string, name: string) => `${kind}:${name}`;
 
 /** The registry. */
 export class Registry {
+  /** The resolved options (frozen). */
+  readonly options: ResolvedRegistryOptions;
+  private readonly redis: StrataRedis;
   private readonly hashKey: string;
   private readonly versionKey: string;
   private readonly lockName: string;
   private readonly locks: Locks;
   private readonly topic: string;
-  private readonly lockWait: Duration;
+  private readonly lockWait: number;
   private readonly namespace: string;
 
-  constructor(
-    private readonly redis: StrataRedis,
-    options: RegistryOptions = {},
-  ) {
-    const name = checkName(options.name ?? 'registry', 'name');
-    this.namespace = options.namespace ?? 'coord';
-    const keys = redis.keys(this.namespace);
+  constructor(redis: StrataRedis, options: RegistryOptions = {}) {
+    this.redis = check.strataRedis(redis, 'redis');
+    this.options = resolveRegistryOptions(options);
+    const { name, namespace } = this.options;
+    this.namespace = namespace;
+    const keys = redis.keys(namespace);
     this.hashKey = keys.key('registry', keys.tag(name), 'entries');
     this.versionKey = keys.key('registry', keys.tag(name), 'version');
     this.lockName = `registry:${name}`;
-    this.locks = new Locks(redis, { namespace: options.namespace ?? 'coord', ttl: '10s', retryDelay: '10ms' });
+    this.locks = new Locks(redis, { namespace, ttl: '10s', retryDelay: '10ms' });
     this.topic = `registry.${name}`;
-    this.lockWait = options.lockWait ?? '10s';
+    this.lockWait = this.options.lockWaitMs;
   }
 
   /**
@@ -96,10 +91,15 @@ export class Registry {
     config: C,
     options: RegisterOptions = {},
   ): Promise<RegistryEntry<C>> {
-    checkName(kind, 'kind');
-    checkName(name, 'name');
+    // Hash fields, not keys, but UTF-8 would merge two ill-formed names all the same.
+    assertWellFormed(check.name(kind, 'kind'), 'kind');
+    assertWellFormed(check.name(name, 'name'), 'name');
+    check.object(config, 'config');
     const entryId = id(kind, name);
-    const dependsOn = (options.dependsOn ?? []).map((d) => (d.includes(':') ? d : id(kind, d)));
+    const dependsOn = (options.dependsOn ?? []).map((d, i) => {
+      assertWellFormed(check.name(d, `dependsOn[${i}]`), `dependsOn[${i}]`);
+      return d.includes(':') ? d : id(kind, d);
+    });
     const privateFields = options.privateFields ?? [];
     for (const field of privateFields) {
       if (!(field in config))
@@ -173,7 +173,7 @@ export class Registry {
   /** The value of a locked write, or the error that says why it did not happen. */
   private outcome<T>(result: UsingResult<T>): T {
     if (!result.acquired) {
-      throw new ConfigError(`The registry lock stayed busy for ${String(this.lockWait)}; raise lockWait or retry.`);
+      throw new ConfigError(`The registry lock stayed busy for ${this.lockWait} ms; raise lockWait or retry.`);
     }
     if (result.lost)
       throw new ConsistencyError('The registry lock was lost during the write; check the registry and retry.');

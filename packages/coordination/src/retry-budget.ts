@@ -1,33 +1,33 @@
 /**
- * A distributed retry budget (seed 003, retry coordination): all instances
+ * A distributed retry budget: all instances
  * together retry a failing dependency at most `maxRetries` times per window,
  * so a fleet's retries cannot become a storm. Built on the exact sliding log.
  * When Redis is down it says no (retrying blind is what the budget prevents).
  */
-import type { Duration, StrataRedis } from '@stratacache/core-client';
+import type { StrataRedis } from '@stratacache/core-client';
 import { RateLimiter } from './rate-limit.js';
+import {
+  type ResolvedRetryBudgetOptions,
+  type RetryBudgetOptions,
+  resolveRetryBudgetOptions,
+} from './retry-budget-options.js';
 
-/** Options of {@link createRetryBudget}. */
-export interface RetryBudgetOptions {
-  /** Retries allowed across all instances per window. */
-  maxRetries: number;
-  /** The window. @default '1m' */
-  window?: Duration;
-  /** Key namespace. @default 'coord' */
-  namespace?: string;
-}
+export type { RetryBudgetOptions } from './retry-budget-options.js';
 
 /** A shared retry budget per dependency. */
 export class RetryBudget {
+  /** The resolved options (frozen). */
+  readonly options: ResolvedRetryBudgetOptions;
   private readonly limiter: RateLimiter;
 
   constructor(redis: StrataRedis, options: RetryBudgetOptions) {
+    this.options = resolveRetryBudgetOptions(options);
     this.limiter = new RateLimiter(redis, {
       algorithm: 'sliding-log',
-      limit: options.maxRetries,
-      window: options.window ?? '1m',
+      limit: this.options.maxRetries,
+      window: this.options.windowMs,
       name: 'retry-budget',
-      namespace: options.namespace ?? 'coord',
+      namespace: this.options.namespace,
       onRedisDown: 'closed',
     });
   }

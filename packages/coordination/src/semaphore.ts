@@ -3,23 +3,14 @@
  * token, an expiry and a fencing token, in one atomic script (server time, so
  * client clocks do not matter).
  */
-import { type Duration, type StrataRedis, toMs } from '@stratacache/core-client';
+import { check, type Duration, type StrataRedis } from '@stratacache/core-client';
 import { diagnostics } from './diagnostics.js';
 import { luaScripts } from './lua.generated.js';
-import { checkName, positiveInt, positiveMs, serverTimeMs, sleep } from './options.js';
 import { randomToken } from './process-id.js';
+import { type ResolvedSemaphoreOptions, resolveSemaphoreOptions, type SemaphoreOptions } from './semaphore-options.js';
+import { serverTimeMs, sleep } from './time.js';
 
-/** Options of {@link createSemaphore}. */
-export interface SemaphoreOptions {
-  /** Holders allowed at once. */
-  limit: number;
-  /** How long a slot is held unless released or extended. @default '30s' */
-  ttl?: Duration;
-  /** Key namespace. @default 'coord' */
-  namespace?: string;
-  /** Pause between attempts while waiting. @default '50ms' */
-  retryDelay?: Duration;
-}
+export type { SemaphoreOptions } from './semaphore-options.js';
 
 /** A held semaphore slot. */
 export interface SemaphorePermit {
@@ -33,6 +24,9 @@ export interface SemaphorePermit {
 
 /** The semaphore. */
 export class Semaphore {
+  /** The resolved options (frozen). */
+  readonly options: ResolvedSemaphoreOptions;
+  private readonly redis: StrataRedis;
   private readonly holdersKey: string;
   private readonly fenceKey: string;
   private readonly limit: number;
@@ -40,25 +34,26 @@ export class Semaphore {
   private readonly retryMs: number;
   private readonly about: { namespace: string; semaphore: string };
 
-  constructor(
-    private readonly redis: StrataRedis,
-    name: string,
-    options: SemaphoreOptions,
-  ) {
-    const keys = redis.keys(options.namespace ?? 'coord');
-    checkName(name, 'name');
+  constructor(redis: StrataRedis, name: string, options: SemaphoreOptions) {
+    this.redis = check.strataRedis(redis, 'redis');
+    check.name(name, 'name');
+    this.options = resolveSemaphoreOptions(options);
+    const keys = redis.keys(this.options.namespace);
     this.holdersKey = keys.key('sem', keys.tag(name));
     this.fenceKey = keys.key('sem-fence', keys.tag(name));
-    this.limit = positiveInt(options.limit, 'limit');
-    this.ttlMs = positiveMs(options.ttl ?? '30s', 'ttl');
-    this.retryMs = positiveMs(options.retryDelay ?? '50ms', 'retryDelay');
+    this.limit = this.options.limit;
+    this.ttlMs = this.options.ttlMs;
+    this.retryMs = this.options.retryDelayMs;
     this.about = { namespace: keys.namespace, semaphore: name };
+    redis.registerScripts([luaScripts.semaphoreAcquire, luaScripts.semaphoreRelease, luaScripts.semaphoreExtend]);
   }
 
   /** Takes a slot, waiting up to `wait`; resolves null when none freed in time. */
   async acquire(options: { wait?: Duration; signal?: AbortSignal } = {}): Promise<SemaphorePermit | null> {
+    check.object(options, 'options');
+    check.signal(options.signal, 'signal');
     const called = performance.now();
-    const deadline = called + (options.wait === undefined ? 0 : toMs(options.wait, 'wait'));
+    const deadline = called + check.nonNegativeDuration(options.wait ?? 0, 'wait');
     for (;;) {
       const token = randomToken();
       const fence = await this.redis.runScript(
@@ -85,8 +80,11 @@ export class Semaphore {
 
   /** How many slots are held now (expired holders are not counted). */
   async held(): Promise<number> {
-    const now = await serverTimeMs(this.redis);
-    return this.redis.run('zcount', (c) => c.zcount(this.holdersKey, `(${now}`, '+inf'));
+    // TIME, then ZCOUNT: one commandTimeout for both.
+    return this.redis.withBudget(async () => {
+      const now = await serverTimeMs(this.redis);
+      return this.redis.run('zcount', (c) => c.zcount(this.holdersKey, `(${now}`, '+inf'));
+    });
   }
 
   private permit(token: string, fence: number): SemaphorePermit {
@@ -103,7 +101,7 @@ export class Semaphore {
         (await this.redis.runScript(
           luaScripts.semaphoreExtend,
           [this.holdersKey],
-          [token, ttl === undefined ? this.ttlMs : positiveMs(ttl, 'ttl')],
+          [token, ttl === undefined ? this.ttlMs : check.positiveDuration(ttl, 'ttl')],
         )) === 1,
     };
   }

@@ -1,6 +1,7 @@
 import { testRedisUrl } from '@stratacache/test-utils';
 import { describe, expect, it } from 'vitest';
-import { createHeartbeats, createRetryBudget, createSemaphore, createTaskClaims, processId } from '../src/index.js';
+import { createHeartbeats, createRetryBudget, createSemaphore, createTaskClaims } from '../src/index.js';
+import { processId } from '../src/process-id.js';
 import { client, sleep, unique } from './helpers.js';
 import { startWorker } from './processes.js';
 

@@ -79,7 +79,8 @@ describe('using()', () => {
         await new Promise((resolve) => signal.addEventListener('abort', resolve));
         return (signal.reason as Error).message;
       },
-      { ttl: 200 },
+      // TTLs of seconds, not milliseconds: on a busy machine an extension's round trip must not lose to the watchdog.
+      { ttl: 2000 },
     );
     expect(lost).toMatchObject({ acquired: true, lost: true, value: expect.stringMatching(/another holder/) });
 
@@ -89,7 +90,7 @@ describe('using()', () => {
         await new Promise((resolve) => signal.addEventListener('abort', resolve));
         return (signal.reason as Error).message;
       },
-      { ttl: 100, maxExtensions: 2 },
+      { ttl: 1000, maxExtensions: 2 },
     );
     expect(capped).toMatchObject({ acquired: true, lost: true, value: expect.stringMatching(/maxExtensions \(2\)/) });
   });
@@ -103,10 +104,10 @@ describe('using()', () => {
       name,
       async (signal) => {
         signal.addEventListener('abort', () => (aborted = true));
-        await sleep(105); // returns right as the extension at 100 ms is in flight
+        await sleep(1005); // returns right as the extension at 1000 ms is in flight
         return 'done';
       },
-      { ttl: 200 },
+      { ttl: 2000 },
     );
     expect(result).toEqual({ acquired: true, value: 'done', lost: false });
     await sleep(300);

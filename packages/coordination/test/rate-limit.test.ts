@@ -78,6 +78,9 @@ describe.each(ALGORITHMS)('%s', (algorithm) => {
     const outputs = await Promise.all(workers.map((w) => w.done()));
     const allowed = outputs.reduce((sum, events) => sum + Number(events.find((e) => 'allowed' in e)?.allowed), 0);
     expect(allowed).toBe(100);
+    expect(new Set(outputs.flatMap((events) => events.find((e) => 'sources' in e)?.sources as string[]))).toEqual(
+      new Set(['redis']),
+    );
   }, 60_000);
 });
 

@@ -1,7 +1,8 @@
 import { ConfigError } from '@stratacache/core-client';
 import { eventually } from '@stratacache/test-utils';
 import { describe, expect, it } from 'vitest';
-import { createRegistry, findCycle } from '../src/index.js';
+import { createRegistry } from '../src/index.js';
+import { findCycle } from '../src/registry.js';
 import { client, unique } from './helpers.js';
 
 describe('registry', () => {

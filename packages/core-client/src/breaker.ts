@@ -81,7 +81,8 @@ export class CircuitBreaker extends EventEmitter {
       return result;
     } catch (error) {
       if (isAvailabilityFailure(error)) this.recordFailure();
-      else this.recordSuccess(); // Redis answered, even if with an error
+      // A closed client says nothing about Redis: neither a failure nor a success.
+      else if (!(StratacacheError.isInstance(error) && error.code === 'E_CLOSED')) this.recordSuccess(); // Redis answered
       throw error;
     } finally {
       if (probe) this.probing = false;

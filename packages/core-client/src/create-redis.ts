@@ -4,28 +4,42 @@
  * circuit breaker, the key builder, scripts, SCAN, batches, pub/sub and health.
  */
 import { EventEmitter } from 'node:events';
-import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { type BatchOptions, getMany, type SetManyEntry, setMany } from './batch.js';
 import { CircuitBreaker } from './breaker.js';
+import { currentBudget, TimeBudget, withinBudget } from './budget.js';
+import { check } from './check.js';
 import { RedisClock, timeReplyToMs } from './clock.js';
+import { describeFailure, outcomeOf } from './connection-failure.js';
+import { ConnectionState } from './connection-state.js';
 import { listeningTo, publishDiagnostic } from './diagnostics.js';
+import type { Duration } from './duration.js';
 import { mapRedisError } from './error-mapping.js';
-import { ConnectionError, type StratacacheError } from './errors.js';
+import { ClientClosedError, type StratacacheError, TimeoutError } from './errors.js';
 import { checkHealth, type HealthReport } from './health.js';
 import { KeyBuilder } from './keys.js';
 import { luaScripts } from './lua.generated.js';
-import { boundOfflineQueue } from './offline-queue.js';
+import { openConnection, quit, type RedisConnection } from './open-connection.js';
 import type { RedisClientOptions, ResolvedOptions } from './options.js';
 import { PubSub } from './pubsub.js';
-import { reconnectDelay } from './reconnect.js';
 import { redactSecret } from './redact.js';
 import { resolveOptions } from './resolve-options.js';
 import { type ScanOptions, scanKeys, type UnlinkOptions, unlinkMatching } from './scan.js';
+import { ScriptRegistry } from './script-registry.js';
 import { type LuaScript, runScript, type ScriptArg } from './scripts.js';
-import { guardSockets } from './stream-guard.js';
 
-/** The ioredis client type underneath. */
-export type RedisConnection = Redis | Cluster;
+export type { RedisConnection } from './open-connection.js';
+
+/** Options of `run` and the other calls of {@link StrataRedis}. */
+export interface RunOptions {
+  /**
+   * A deadline shared with the other commands of the same call
+   * (`redis.budget()`): every command inside waits at most what is left of it,
+   * and a command it cannot cover is not sent. @default the budget of the
+   * enclosing `withBudget`, if any
+   */
+  budget?: TimeBudget;
+}
 
 /**
  * A managed Redis client. `client` is the ioredis instance for any command;
@@ -52,18 +66,25 @@ export class StrataRedis extends EventEmitter {
   private readonly pubsubs = new Map<string, PubSub>();
   private subscriber: RedisConnection | undefined;
   private closing: Promise<void> | undefined;
-  private lastConnectionError: StratacacheError | undefined;
+  /** Address, stage and failures of the main connection, for error messages. */
+  private readonly state: ConnectionState;
+  /** Scripts loaded on every connection before its first command. */
+  private readonly scripts: ScriptRegistry;
 
   constructor(options: RedisClientOptions = {}) {
     super();
     const resolved = resolveOptions(options);
     this.#password = resolved.password;
     this.options = Object.freeze({ ...resolved, password: resolved.password === undefined ? undefined : '***' });
+    this.state = new ConnectionState(this.options, this.#password);
+    this.scripts = new ScriptRegistry(this.options.connectionName);
     this.breaker = this.options.breaker
       ? new CircuitBreaker({ ...this.options.breaker, name: this.options.connectionName })
       : undefined;
     this.clock = new RedisClock(() => this.serverTime());
     this.client = this.connect(this.options.connectionName);
+    // On Cluster the clock reads TIME through a script: loaded with the others before first use.
+    if (this.options.mode === 'cluster') this.registerScripts([luaScripts.serverTime]);
   }
 
   /**
@@ -100,28 +121,22 @@ export class StrataRedis extends EventEmitter {
    * const value = await redis.run('get', (c) => c.getBuffer(key));
    * ```
    */
-  async run<T>(command: string, fn: (client: RedisConnection) => Promise<T>): Promise<T> {
+  async run<T>(command: string, fn: (client: RedisConnection) => Promise<T>, options: RunOptions = {}): Promise<T> {
+    // A closed client fails on its own terms, before the breaker: it says nothing about Redis.
+    if (this.closing) throw this.closedError(command);
+    const budget = options.budget?.shorter(currentBudget()) ?? currentBudget();
+    // Spent by earlier commands of the same call: refused here, and not a breaker failure either.
+    if (budget?.expired) throw this.budgetSpent(command, budget);
     const attempt = async (): Promise<T> => {
       // Timed only while someone listens: no clock reads on the hot path otherwise.
       const started = listeningTo('command') ? performance.now() : -1;
       try {
-        const result = await fn(this.client);
+        const result = await (budget ? withinBudget(budget, () => fn(this.client)) : fn(this.client));
         if (started >= 0) this.timed(command, started, true);
         return result;
       } catch (error) {
         if (started >= 0) this.timed(command, started, false);
-        let mapped = mapRedisError(error, command, this.#password);
-        // "Unreachable" hides the real cause when the server refused our credentials.
-        if (mapped.code === 'E_CONNECTION' && this.lastConnectionError?.code === 'E_CONFIG') {
-          mapped = this.lastConnectionError;
-        }
-        publishDiagnostic('commandError', {
-          client: this.options.connectionName,
-          command,
-          code: mapped.code,
-          message: mapped.message,
-        });
-        throw mapped;
+        throw this.mapError(error, command, budget);
       }
     };
     return this.breaker ? this.breaker.run(attempt) : attempt();
@@ -136,34 +151,120 @@ export class StrataRedis extends EventEmitter {
     });
   }
 
-  /** Runs a Lua script (EVALSHA, EVAL on NOSCRIPT). */
+  /**
+   * A time budget for one call of several commands, `commandTimeout` by
+   * default. Pass it to each `run`/`runScript` of the call (`{ budget }`), or
+   * use {@link withBudget}.
+   *
+   * @example
+   * ```ts
+   * const budget = redis.budget();
+   * const value = await redis.run('get', (c) => c.get(key), { budget });
+   * await redis.run('set', (c) => c.set(other, value ?? ''), { budget }); // what the get left, at most
+   * ```
+   */
+  budget(ms: Duration = this.options.commandTimeoutMs): TimeBudget {
+    return new TimeBudget(check.positiveDuration(ms, 'budget'));
+  }
+
+  /**
+   * Runs `fn` with one time budget (`commandTimeout` by default) for every
+   * command it sends through this client, however deeply: a layer's verb of
+   * several commands answers within one timeout, not one per command.
+   */
+  withBudget<T>(fn: () => Promise<T>, ms?: Duration): Promise<T> {
+    return withinBudget(this.budget(ms), fn);
+  }
+
+  /** The address this client connects to, without credentials (`host:port`, `unix:/path`, ...). */
+  get address(): string {
+    return this.state.address;
+  }
+
+  /** Maps what a command threw to a stratacache error naming the address and the kind, and publishes it. */
+  private mapError(error: unknown, command: string, budget?: TimeBudget): StratacacheError {
+    const mapped = mapRedisError(error, command, {
+      password: this.#password,
+      facts: this.state.facts(),
+      tracked: true,
+      closed: Boolean(this.closing),
+      budgetMs: budget?.totalMs,
+    });
+    publishDiagnostic('commandError', {
+      client: this.options.connectionName,
+      command,
+      code: mapped.code,
+      message: mapped.message,
+    });
+    return mapped;
+  }
+
+  private budgetSpent(command: string, budget: TimeBudget): TimeoutError {
+    return new TimeoutError(
+      `The time budget of ${budget.totalMs} ms ran out before ${command} could be sent to ${this.state.address}: earlier commands of the same call used it up. ${outcomeOf(command, false)}`,
+      { context: { command, address: this.state.address, kind: 'budget', sent: false } },
+    );
+  }
+
+  private closedError(command: string): ClientClosedError {
+    return new ClientClosedError(`${describeFailure('closed', this.state.facts())} ${outcomeOf(command, false)}`, {
+      context: { command, address: this.state.address, kind: 'closed', sent: false },
+    });
+  }
+
+  /**
+   * Runs a Lua script (EVALSHA, EVAL on NOSCRIPT). The script is registered on
+   * first use, so it is loaded ahead of this call and after every reconnect.
+   */
   runScript(
     script: LuaScript,
     keys: readonly string[],
     args: readonly ScriptArg[] = [],
-    options: { buffers?: boolean } = {},
+    options: { buffers?: boolean } & RunOptions = {},
   ): Promise<unknown> {
-    return this.run(`script ${script.name}`, (client) => runScript(client, script, keys, args, options));
+    if (!this.scripts.has(script)) this.scripts.register([script]);
+    // EVALSHA, and EVAL after a NOSCRIPT: one budget for both.
+    const budget = options.budget ?? currentBudget() ?? this.budget();
+    return this.run(`script ${script.name}`, (client) => runScript(client, script, keys, args, options), { budget });
+  }
+
+  /**
+   * Registers scripts this client will run: each is sent with SCRIPT LOAD on
+   * every connection (and every Cluster node) before its next command, and
+   * again after a reconnect or failover, so the first EVALSHA finds it. Layers
+   * call it at construction with the scripts they use.
+   */
+  registerScripts(scripts: Iterable<LuaScript>): void {
+    this.scripts.register(scripts);
   }
 
   /** Batches of keys matching `pattern`, from every master. Build `pattern` with the key builder. */
-  scan(pattern: string, options?: ScanOptions): AsyncGenerator<string[], void, undefined> {
-    return scanKeys(this.client, pattern, options);
+  async *scan(pattern: string, options?: ScanOptions): AsyncGenerator<string[], void, undefined> {
+    if (this.closing) throw this.closedError('scan');
+    try {
+      yield* scanKeys(this.client, pattern, options);
+    } catch (error) {
+      throw this.mapError(error, 'scan');
+    }
   }
 
   /** UNLINKs every key matching `pattern`; returns how many were removed (or would be, with `dryRun`). */
-  unlinkMatching(pattern: string, options?: UnlinkOptions): Promise<number> {
-    return this.run('unlinkMatching', (client) => unlinkMatching(client, pattern, options));
+  unlinkMatching(pattern: string, options?: UnlinkOptions & RunOptions): Promise<number> {
+    return this.run('unlinkMatching', (client) => unlinkMatching(client, pattern, options), options);
   }
 
-  /** Values of `keys` (Buffers, null for a miss), pipelined, chunked, grouped by slot on Cluster. */
-  getMany(keys: readonly string[], options?: BatchOptions): Promise<(Buffer | null)[]> {
-    return this.run('getMany', (client) => getMany(client, keys, options));
+  /**
+   * Values of `keys` (Buffers, null for a miss), pipelined, chunked, grouped by
+   * slot on Cluster. The chunks go out at once, so the call waits one
+   * `commandTimeout` at most (or its `budget`).
+   */
+  getMany(keys: readonly string[], options?: BatchOptions & RunOptions): Promise<(Buffer | null)[]> {
+    return this.run('getMany', (client) => getMany(client, keys, options), options);
   }
 
-  /** Sets many keys, each with its own TTL, pipelined, chunked, grouped by slot on Cluster. */
-  setMany(entries: readonly SetManyEntry[], options?: BatchOptions): Promise<void> {
-    return this.run('setMany', (client) => setMany(client, entries, options));
+  /** Sets many keys, each with its own TTL, pipelined, chunked, grouped by slot on Cluster; one timeout, as `getMany`. */
+  setMany(entries: readonly SetManyEntry[], options?: BatchOptions & RunOptions): Promise<void> {
+    return this.run('setMany', (client) => setMany(client, entries, options), options);
   }
 
   /**
@@ -206,10 +307,18 @@ export class StrataRedis extends EventEmitter {
     return connection;
   }
 
-  /** PING latency, INFO facts and configuration warnings. Never throws. */
+  /**
+   * PING latency, INFO facts and configuration warnings. Never throws: `ok` is
+   * whether PING works; INFO a user may not run is listed under `unreadable`.
+   */
   async health(): Promise<HealthReport> {
-    const report = await checkHealth(this.client, this.options.mode);
-    if (report.error) report.error = redactSecret(report.error, this.#password);
+    // PING, then INFO of every master: one commandTimeout for both.
+    const report = await withinBudget(this.budget(), () =>
+      checkHealth(this.client, this.options.mode, (error) =>
+        this.closing ? this.closedError('health').message : this.mapError(error, 'ping').message,
+      ),
+    );
+    for (const part of report.unreadable) part.reason = redactSecret(part.reason, this.#password);
     return report;
   }
 
@@ -229,7 +338,37 @@ export class StrataRedis extends EventEmitter {
   }
 
   private assertOpen(): void {
-    if (this.closing) throw new ConnectionError('This client is closed; create a new one with createRedis().');
+    if (this.closing) throw this.closedError('this call');
+  }
+
+  private connect(
+    name: string,
+    overrides: Partial<RedisOptions> = {},
+    clusterOverrides: Partial<ClusterOptions> = {},
+  ): RedisConnection {
+    return openConnection({
+      options: this.options,
+      password: this.#password,
+      name,
+      state: this.state,
+      scripts: this.scripts,
+      overrides,
+      clusterOverrides,
+      // Only when someone listens: an EventEmitter 'error' without listeners would throw.
+      onError: (error) => {
+        if (this.listenerCount('connection-error') > 0) this.emit('connection-error', error);
+      },
+      onReady: (connectionName, main) => {
+        // The breaker counts failed calls (in run()); the main connection coming back closes a half-open one.
+        if (main) {
+          this.breaker?.recordSuccess();
+          // A reconnect may have reached another server (failover): sample its clock afresh.
+          this.clock.sync(true).catch(() => {});
+        }
+        this.emit('ready', connectionName);
+      },
+      onClose: (connectionName) => this.emit('close', connectionName),
+    });
   }
 
   /** A description without secrets. */
@@ -255,128 +394,6 @@ export class StrataRedis extends EventEmitter {
   toJSON(): Record<string, unknown> {
     return { client: this.toString() };
   }
-
-  private connect(
-    name: string,
-    overrides: Partial<RedisOptions> = {},
-    clusterOverrides: Partial<ClusterOptions> = {},
-  ): RedisConnection {
-    const o = this.options;
-    const retryStrategy = (attempt: number): number => {
-      const delayMs = reconnectDelay(attempt, o.reconnectBaseDelayMs, o.reconnectMaxDelayMs);
-      publishDiagnostic('reconnect', { client: name, attempt, delayMs });
-      return delayMs;
-    };
-    const common: RedisOptions = {
-      username: o.username,
-      password: this.#password,
-      tls: o.tls as RedisOptions['tls'],
-      connectTimeout: o.connectTimeoutMs,
-      commandTimeout: o.commandTimeoutMs,
-      maxRetriesPerRequest: o.maxRetriesPerRequest,
-      enableOfflineQueue: true,
-      connectionName: name,
-      retryStrategy,
-      // Connected below, once the socket guard is in place for the very first socket.
-      lazyConnect: true,
-      ...overrides,
-    };
-    let connection: RedisConnection;
-    if (o.mode === 'cluster') {
-      const clusterOptions: ClusterOptions = {
-        redisOptions: common,
-        clusterRetryStrategy: retryStrategy,
-        enableOfflineQueue: true,
-        scaleReads: 'master',
-        slotsRefreshTimeout: o.connectTimeoutMs,
-        lazyConnect: true,
-        ...clusterOverrides,
-      };
-      connection = new Cluster(o.clusterNodes, clusterOptions);
-    } else if (o.mode === 'sentinel') {
-      connection = new Redis({
-        ...common,
-        sentinels: o.sentinels,
-        name: o.sentinelName,
-        role: 'master',
-        db: o.db,
-        sentinelRetryStrategy: retryStrategy,
-        enableTLSForSentinelMode: Boolean(o.tls),
-      });
-    } else {
-      connection = new Redis({
-        ...common,
-        host: o.host,
-        port: o.port,
-        path: o.socketPath,
-        db: o.db,
-      });
-    }
-    boundOfflineQueue(connection, o.maxOfflineQueue, name, o.commandTimeoutMs);
-    const onSocketError = (error: unknown) => {
-      this.lastConnectionError = mapRedisError(error, 'connection', this.#password);
-    };
-    if ((connection as Cluster).isCluster) {
-      // Cluster creates one lazily connected client per node and announces it before its first connect.
-      connection.on('+node', (node: Redis) => guardSockets(node, onSocketError));
-    } else {
-      guardSockets(connection as Redis, onSocketError);
-    }
-    // The breaker counts failed calls (in run()); connection events of the main
-    // connection only close a half-open breaker once it is back. Duplicates and
-    // the subscriber never drive it.
-    const main = name === o.connectionName;
-    connection.on('error', (error: unknown) => {
-      const mapped = mapRedisError(error, 'connection', this.#password);
-      if (main) this.lastConnectionError = mapped;
-      // Only when someone listens: an EventEmitter 'error' without listeners would throw.
-      if (this.listenerCount('connection-error') > 0) this.emit('connection-error', mapped);
-    });
-    connection.on('ready', () => {
-      if (main) {
-        this.lastConnectionError = undefined;
-        this.breaker?.recordSuccess();
-        // A reconnect may have reached another server (failover): sample its clock afresh.
-        this.clock.sync(true).catch(() => {});
-      }
-      publishDiagnostic('connect', { client: name, mode: o.mode });
-      this.emit('ready', name);
-    });
-    connection.on('close', () => {
-      publishDiagnostic('close', { client: name });
-      this.emit('close', name);
-    });
-    // Failures surface on 'error' (above) and on commands; the promise itself carries nothing more.
-    connection.connect().catch(() => {});
-    return connection;
-  }
-}
-
-async function quit(connection: RedisConnection, timeoutMs: number): Promise<void> {
-  if (connection.status === 'end') return;
-  const ended = new Promise<void>((resolve) => connection.once('end', () => resolve()));
-  const within = (promise: Promise<unknown>, ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      promise.then(
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      );
-    });
-  if (connection.status === 'ready') {
-    // QUIT is answered after every earlier command's reply, so in-flight commands finish first.
-    await within(connection.quit(), timeoutMs);
-  }
-  // Not connected (nothing in flight can complete, queued commands are rejected now),
-  // or QUIT got no answer in time: drop the socket.
-  if ((connection.status as string) !== 'end') connection.disconnect();
-  await within(ended, 1000);
 }
 
 /**

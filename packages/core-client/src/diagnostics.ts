@@ -23,6 +23,8 @@ const core = defineChannels('core', {
    * commands) ended. Timed only while someone listens, so it costs nothing otherwise.
    */
   command: 'command',
+  /** `{ client, script, message }`: SCRIPT LOAD failed; EVALSHA falls back to EVAL for that script. */
+  scriptLoadError: 'script-load-error',
 });
 
 /** Channel names published by core-client. */

@@ -6,6 +6,11 @@
  *
  * Expected outcomes (a denied rate limit, a lock held by another) are data,
  * never errors; these classes are for faults.
+ *
+ * Serialization errors are not here: they come from `@stratacache/serializers`
+ * (`SerializationError`, codes `E_SERIALIZATION_*`), which depends on nothing
+ * of ours and carries the same marker, so `StratacacheError.isInstance()`
+ * recognises them too.
  */
 
 /** The marker every stratacache error carries, shared through `Symbol.for`. */
@@ -76,13 +81,6 @@ export class WriteError extends StratacacheError {
   }
 }
 
-/** A value could not be encoded or decoded. */
-export class SerializationError extends StratacacheError {
-  constructor(message: string, options?: StratacacheErrorOptions) {
-    super('E_SERIALIZATION', message, options);
-  }
-}
-
 /** Data in Redis contradicts an invariant (a version went backwards, a lease was lost). */
 export class ConsistencyError extends StratacacheError {
   constructor(message: string, options?: StratacacheErrorOptions) {
@@ -111,6 +109,16 @@ export class KeyError extends StratacacheError {
   }
 }
 
+/**
+ * The client was closed with `close()`: the call was not sent. Not an
+ * availability failure: the circuit breaker ignores it.
+ */
+export class ClientClosedError extends StratacacheError {
+  constructor(message: string, options?: StratacacheErrorOptions) {
+    super('E_CLOSED', message, options);
+  }
+}
+
 /** The circuit breaker is open: Redis was failing, so the call was not attempted. */
 export class CircuitOpenError extends StratacacheError {
   constructor(message: string, options?: StratacacheErrorOptions) {
@@ -125,11 +133,11 @@ export const errors = Object.freeze({
   TimeoutError,
   ReadError,
   WriteError,
-  SerializationError,
   ConsistencyError,
   ConfigError,
   ScriptError,
   KeyError,
+  ClientClosedError,
   CircuitOpenError,
 });
 
@@ -139,10 +147,10 @@ export const ErrorCode = Object.freeze({
   Timeout: 'E_TIMEOUT',
   Read: 'E_READ',
   Write: 'E_WRITE',
-  Serialization: 'E_SERIALIZATION',
   Consistency: 'E_CONSISTENCY',
   Config: 'E_CONFIG',
   Script: 'E_SCRIPT',
   Key: 'E_KEY',
+  Closed: 'E_CLOSED',
   CircuitOpen: 'E_CIRCUIT_OPEN',
 } as const);

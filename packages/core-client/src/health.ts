@@ -21,18 +21,49 @@ export interface NodeHealth {
   evictedKeys: number;
 }
 
+/** A part of the report that could not be read, and why. */
+export interface UnreadablePart {
+  /** `host:port` of the server. */
+  node: string;
+  /** The command that was refused or failed (`INFO`). */
+  command: string;
+  /** The report fields left out because of it. */
+  missing: string[];
+  /** What Redis said (`NOPERM ...` for an ACL user without the command). */
+  reason: string;
+}
+
 /** What `health()` returns; it never throws. */
 export interface HealthReport {
+  /** Redis answers PING. Parts that could not be read (`unreadable`) do not make it false. */
   ok: boolean;
   /** Round trip of one PING, in ms. */
   latencyMs: number | null;
   mode: 'standalone' | 'sentinel' | 'cluster';
+  /** Servers whose INFO could be read. */
   nodes: NodeHealth[];
   /** Things to fix, such as an eviction policy that can drop locks and sessions. */
   warnings: string[];
+  /**
+   * What could not be read: an ACL user without INFO (`-info`, `-@dangerous`)
+   * still gets `ok` and `latencyMs`, and learns here which parts are missing.
+   */
+  unreadable: UnreadablePart[];
   /** Why `ok` is false. */
   error?: string;
 }
+
+/** The fields of a node's health that come from INFO. */
+const INFO_FIELDS = [
+  'role',
+  'version',
+  'usedMemory',
+  'maxMemory',
+  'maxMemoryPolicy',
+  'connectedClients',
+  'hitRate',
+  'evictedKeys',
+];
 
 /** Parses `INFO` text into a flat map. */
 export function parseInfo(text: string): Record<string, string> {
@@ -81,21 +112,54 @@ export function warningsFor(node: NodeHealth): string[] {
   return warnings;
 }
 
-/** Checks every master: PING latency plus INFO. Never throws; a failure reads as `ok: false`. */
-export async function checkHealth(client: Redis | Cluster, mode: HealthReport['mode']): Promise<HealthReport> {
-  const nodes = (client as Cluster).isCluster ? (client as Cluster).nodes('master') : [client as Redis];
+/**
+ * Checks every master: PING latency plus INFO. Never throws: PING failing
+ * reads as `ok: false` with the `error`; INFO failing on a node (an ACL user
+ * without INFO) leaves `ok` true and lists the node under `unreadable`.
+ * `describe` turns a PING failure into the message to report.
+ */
+export async function checkHealth(
+  client: Redis | Cluster,
+  mode: HealthReport['mode'],
+  describe: (error: unknown) => string = (error) => (error instanceof Error ? error.message : String(error)),
+): Promise<HealthReport> {
+  let latencyMs: number;
   try {
     const started = performance.now();
     await client.ping();
-    const latencyMs = performance.now() - started;
-    const healths = await Promise.all(
-      nodes.map(async (node) => {
-        const name = node.options.path ?? `${node.options.host}:${node.options.port}`;
-        return nodeHealth(name, parseInfo(await node.info()));
-      }),
-    );
-    return { ok: true, latencyMs, mode, nodes: healths, warnings: healths.flatMap(warningsFor) };
+    latencyMs = performance.now() - started;
   } catch (error) {
-    return { ok: false, latencyMs: null, mode, nodes: [], warnings: [], error: (error as Error).message };
+    return { ok: false, latencyMs: null, mode, nodes: [], warnings: [], unreadable: [], error: describe(error) };
   }
+  let masters: Redis[];
+  try {
+    masters = (client as Cluster).isCluster ? (client as Cluster).nodes('master') : [client as Redis];
+  } catch {
+    // A Cluster that knows no master yet: PING worked, so it is ok, with nothing to read.
+    masters = [];
+  }
+  const nodes: NodeHealth[] = [];
+  const unreadable: UnreadablePart[] = [];
+  await Promise.all(
+    masters.map(async (node) => {
+      const name = node.options.path ?? `${node.options.host}:${node.options.port}`;
+      try {
+        nodes.push(nodeHealth(name, parseInfo(await node.info())));
+      } catch (error) {
+        unreadable.push({
+          node: name,
+          command: 'INFO',
+          missing: INFO_FIELDS,
+          reason: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }),
+  );
+  const warnings = nodes.flatMap(warningsFor);
+  for (const part of unreadable) {
+    warnings.push(
+      `${part.node}: INFO could not be read (${part.reason}); role, version, memory, the eviction policy and the hit rate are unknown, so an eviction policy that can drop locks and sessions would go unnoticed. Grant the user +info to see them.`,
+    );
+  }
+  return { ok: true, latencyMs, mode, nodes, warnings, unreadable };
 }

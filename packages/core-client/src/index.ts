@@ -1,18 +1,26 @@
 /**
  * @stratacache/core-client: connections that fail fast, one key scheme, one
- * error model, Lua scripts, SCAN, batches, pub/sub and health.
+ * error model, Lua scripts, SCAN, batches, pub/sub, health, time budgets and
+ * the option validators every layer shares.
+ *
+ * The public surface is what layers and applications use; everything else
+ * (option resolution, error mapping, the breaker's internals, free-function
+ * twins of the client's methods) stays internal. `test/exports.test.ts` lists
+ * every name, so growing it is a reviewed change.
  */
 
 export type { BatchOptions, SetManyEntry } from './batch.js';
-export { getMany, setMany } from './batch.js';
-export type { BreakerState, BreakerStateChange, CircuitBreakerSettings } from './breaker.js';
-export { CircuitBreaker, isAvailabilityFailure } from './breaker.js';
+export type { BreakerState, BreakerStateChange, CircuitBreaker } from './breaker.js';
+export type { TimeBudget } from './budget.js';
 export type { ChannelNames, ChannelSet } from './channels.js';
 export { defineChannels } from './channels.js';
+export type { FractionBounds } from './check.js';
+export { check } from './check.js';
 export type { RedisClockOptions } from './clock.js';
 export { RedisClock } from './clock.js';
-export type { RedisConnection } from './create-redis.js';
+export type { RedisConnection, RunOptions } from './create-redis.js';
 export { createRedis, StrataRedis } from './create-redis.js';
+export { failOption } from './describe-value.js';
 export { CoreChannels } from './diagnostics.js';
 export type { Duration } from './duration.js';
 export { toMs } from './duration.js';
@@ -20,6 +28,7 @@ export { mapRedisError } from './error-mapping.js';
 export type { StratacacheErrorOptions } from './errors.js';
 export {
   CircuitOpenError,
+  ClientClosedError,
   ConfigError,
   ConnectionError,
   ConsistencyError,
@@ -28,17 +37,16 @@ export {
   KeyError,
   ReadError,
   ScriptError,
-  SerializationError,
   STRATACACHE_ERROR_MARKER,
   StratacacheError,
   TimeoutError,
   WriteError,
 } from './errors.js';
-export { canonicalJson, hashParams } from './hash.js';
-export type { HealthReport, NodeHealth } from './health.js';
-export { checkHealth, parseInfo } from './health.js';
-export type { KeyBuilderOptions, KeyPart } from './keys.js';
-export { createKeyBuilder, encodeKeyPart, escapeGlob, HashTag, KeyBuilder } from './keys.js';
+export { hashParams } from './hash.js';
+export type { HealthReport, NodeHealth, UnreadablePart } from './health.js';
+export { parseInfo } from './health.js';
+export type { HashTag, KeyBuilderOptions, KeyPart } from './keys.js';
+export { assertWellFormed, createKeyBuilder, encodeKeyPart, escapeGlob, KeyBuilder } from './keys.js';
 export type { DistributedLock, LockAcquireOptions, LockHandle } from './lock.js';
 export { luaScripts } from './lua.generated.js';
 export type {
@@ -49,13 +57,24 @@ export type {
   ResolvedOptions,
   TlsOptions,
 } from './options.js';
-export { DEFAULTS } from './options.js';
-export type { MessageHandler, MessageMeta, ResubscribedEvent, SubscribeOptions, Subscription } from './pubsub.js';
-export { PubSub } from './pubsub.js';
-export { reconnectDelay } from './reconnect.js';
-export { redactUrl } from './redact.js';
-export { parseNodeList, resolveOptions } from './resolve-options.js';
+export type {
+  MessageHandler,
+  MessageMeta,
+  PubSub,
+  ResubscribedEvent,
+  SubscribeOptions,
+  Subscription,
+} from './pubsub.js';
 export type { ScanOptions, UnlinkOptions } from './scan.js';
-export { scanKeys, scanTargets, unlinkMatching } from './scan.js';
+export { scanTargets } from './scan.js';
 export type { LuaScript, ScriptArg } from './scripts.js';
-export { defineScript, runScript } from './scripts.js';
+export { defineScript } from './scripts.js';
+export type { AutoClaimReply, PendingEntry, ReplyValue, StreamEntry, StreamGroupInfo } from './stream-replies.js';
+export {
+  mapReplyEntries,
+  parseAutoClaimReply,
+  parseGroupsReply,
+  parsePendingReply,
+  parseStreamEntries,
+  parseStreamsReply,
+} from './stream-replies.js';

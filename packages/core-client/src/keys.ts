@@ -6,6 +6,9 @@
  * - id parts are user data, percent-encoded for `%`, `:`, `{` and `}`, so a part
  *   can neither add a segment nor open a Cluster hash tag, and distinct inputs
  *   always give distinct keys;
+ * - every user string must be well-formed Unicode: a lone UTF-16 surrogate has
+ *   no UTF-8 encoding (Node writes U+FFFD for it), so `'\uD800'` and `'\uDBFF'`
+ *   would become the same Redis key. Such strings are refused (`KeyError`);
  * - hash tags are explicit (`keys.tag(value)`), rendered `{...}`;
  * - patterns escape every literal part for SCAN MATCH, so user data can never
  *   widen a pattern.
@@ -23,14 +26,52 @@ export class HashTag {
 /** One id part of a key. Numbers are written in decimal (so `1` and `'1'` are the same id). */
 export type KeyPart = string | number | HashTag;
 
-/** Percent-encodes the characters that carry structure in a key: `%`, `:`, `{`, `}`. */
-export function encodeKeyPart(part: string | number): string {
-  return String(part).replace(/[%:{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+/** A lone surrogate: a high one not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+// V8 11.3+ (Node 20) has a native check; the regex is the fallback and finds the position.
+const nativeWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
+
+/**
+ * Throws `KeyError` (`E_KEY`) when `text` is not well-formed Unicode (holds a
+ * lone UTF-16 surrogate). UTF-8 has no encoding for a lone surrogate, so Redis
+ * would receive U+FFFD instead and two different ids (`'\uD800'`, `'\uDBFF'`,
+ * or `'x\uDC00'` and `'x\uFFFD'`) would share one key. Such strings typically
+ * come from `JSON.parse` of a request body (`"\ud800"` is valid JSON).
+ * `what` names the input in the message. Returns `text`.
+ *
+ * @example
+ * ```ts
+ * assertWellFormed(req.body.id, 'id'); // throws for '\uD800'
+ * ```
+ */
+export function assertWellFormed(text: string, what: string): string {
+  const wellFormed = nativeWellFormed ? nativeWellFormed.call(text) : !LONE_SURROGATE.test(text);
+  if (!wellFormed) {
+    const index = LONE_SURROGATE.exec(text)?.index ?? -1;
+    throw new KeyError(
+      `${what} holds a lone UTF-16 surrogate at index ${index}, which UTF-8 cannot encode: Redis would get U+FFFD instead, so it could collide with another ${what}. Refuse or repair such input (text.toWellFormed()) before it reaches a key.`,
+      { context: { what, index } },
+    );
+  }
+  return text;
 }
 
-/** Escapes the glob characters of SCAN MATCH / PSUBSCRIBE (`* ? [ ] \`) so `text` matches only itself. */
+/**
+ * Percent-encodes the characters that carry structure in a key: `%`, `:`,
+ * `{`, `}`. Throws `KeyError` for a string that is not well-formed Unicode.
+ */
+export function encodeKeyPart(part: string | number): string {
+  const text = typeof part === 'string' ? assertWellFormed(part, 'A key part') : String(part);
+  return text.replace(/[%:{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/**
+ * Escapes the glob characters of SCAN MATCH / PSUBSCRIBE (`* ? [ ] \\`) so
+ * `text` matches only itself. Throws `KeyError` for text that is not well-formed Unicode.
+ */
 export function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+  return assertWellFormed(text, 'A pattern part').replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
 
 function checkName(value: string, what: string): string {
@@ -156,6 +197,7 @@ export class KeyBuilder {
    */
   glob(kind: string, glob: string): string {
     checkName(kind, 'kind');
+    assertWellFormed(glob, 'A glob');
     return `${escapeGlob(`${this.head}${kind}:`)}${glob}`;
   }
 

@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events';
 import type { Cluster, Redis } from 'ioredis';
 import { publishDiagnostic } from './diagnostics.js';
-import { escapeGlob, type KeyBuilder } from './keys.js';
+import { assertWellFormed, escapeGlob, type KeyBuilder } from './keys.js';
 
 /** Who sent a message, as handlers see it. */
 export interface MessageMeta {
@@ -131,6 +131,7 @@ export class PubSub extends EventEmitter {
     handler: MessageHandler<T>,
     options: SubscribeOptions<T> = {},
   ): Promise<Subscription> {
+    assertWellFormed(topicGlob, 'A topic glob');
     return this.add(this.patterns, `${escapeGlob(this.topicStart)}${topicGlob}`, handler, options, 'pattern');
   }
 

@@ -1,5 +1,6 @@
 /** Resolves `createRedis` options once: defaults, then the environment, then explicit options. */
-import { type Duration, toMs } from './duration.js';
+import { check } from './check.js';
+import { failOption } from './describe-value.js';
 import { ConfigError } from './errors.js';
 import { DEFAULTS, type HostPort, type RedisClientOptions, type ResolvedOptions, type TlsOptions } from './options.js';
 import { redactUrl } from './redact.js';
@@ -7,7 +8,7 @@ import { redactUrl } from './redact.js';
 type Connection = Pick<ResolvedOptions, 'host' | 'port' | 'socketPath' | 'username' | 'password' | 'db' | 'tls'>;
 
 function fail(source: string, requirement: string, got: unknown): never {
-  throw new ConfigError(`${source} ${requirement}; got ${JSON.stringify(got)}`, { context: { option: source } });
+  return failOption(source, requirement, got);
 }
 
 function parsePort(value: unknown, source: string): number {
@@ -92,29 +93,54 @@ function applyUrl(target: Connection, url: string, source: string): void {
   if (dbParam !== null) target.db = parseDb(dbParam, `${source} ?db`);
 }
 
-function resolveTls(value: boolean | TlsOptions | undefined): TlsOptions | undefined {
+function resolveTls(value: unknown): TlsOptions | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return {};
-  return { ...value };
+  const tls = { ...check.object<TlsOptions>(value, 'tls') };
+  if (tls.servername !== undefined) check.name(tls.servername, 'tls.servername');
+  if (tls.rejectUnauthorized !== undefined) check.boolean(tls.rejectUnauthorized, 'tls.rejectUnauthorized');
+  return tls;
 }
 
-function checkPrefix(prefix: string, source: string): string {
+/** An optional string option: absent, or a string (empty allowed only where `empty` says so). */
+function optionalString(value: unknown, option: string, empty = false): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || (!empty && value.length === 0)) {
+    fail(option, empty ? 'must be a string' : 'must be a non-empty string', value);
+  }
+  return value;
+}
+
+function nodeList(value: unknown, option: string): HostPort[] {
+  if (!Array.isArray(value)) fail(option, 'must be an array of { host, port }', value);
+  return value.map((node, i) => {
+    if (typeof node !== 'object' || node === null) fail(`${option}[${i}]`, 'must be { host, port }', node);
+    const { host, port } = node as HostPort;
+    return { host: check.name(host, `${option}[${i}].host`), port: parsePort(port, `${option}[${i}].port`) };
+  });
+}
+
+function checkPrefix(prefix: unknown, source: string): string {
   // The prefix is the first segment of every key and pattern: no separator, no glob, no hash tag.
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)) {
+  if (typeof prefix !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)) {
     fail(source, 'must be 1-64 characters of letters, digits, _ . or - (no ":", glob characters or braces)', prefix);
   }
   return prefix;
 }
 
-function positiveMs(value: Duration, source: string): number {
-  const ms = toMs(value, source);
-  if (ms <= 0) fail(source, 'must be more than 0 ms (a zero timeout would fail every command, or none)', value);
-  return ms;
+/** CLIENT SETNAME refuses spaces, and ioredis ignores that refusal: the name would silently not be set. */
+function checkConnectionName(value: unknown): string {
+  if (typeof value !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(value)) {
+    fail('connectionName', 'must be 1-128 printable ASCII characters without spaces (CLIENT SETNAME)', value);
+  }
+  return value;
 }
 
 /** Resolves options once. Throws a `ConfigError` naming the bad option or variable. */
-export function resolveOptions(options: RedisClientOptions = {}): ResolvedOptions {
-  const env = options.env ?? process.env;
+export function resolveOptions(input: RedisClientOptions = {}): ResolvedOptions {
+  const options = check.object<RedisClientOptions>(input, 'options');
+  const env =
+    options.env === undefined ? process.env : check.object<Record<string, string | undefined>>(options.env, 'env');
   const conn: Connection = {
     host: DEFAULTS.host,
     port: DEFAULTS.port,
@@ -126,7 +152,7 @@ export function resolveOptions(options: RedisClientOptions = {}): ResolvedOption
   };
 
   if (options.url !== undefined) {
-    applyUrl(conn, options.url, 'url');
+    applyUrl(conn, check.name(options.url, 'url'), 'url');
   } else {
     if (env.REDIS_HOST) conn.host = env.REDIS_HOST;
     if (env.REDIS_PORT) conn.port = parsePort(env.REDIS_PORT, 'REDIS_PORT');
@@ -145,11 +171,19 @@ export function resolveOptions(options: RedisClientOptions = {}): ResolvedOption
     options.port !== undefined ||
     options.socketPath !== undefined;
   if (options.host !== undefined || options.port !== undefined) conn.socketPath = undefined;
-  if (options.host !== undefined) conn.host = options.host;
+  if (options.host !== undefined) conn.host = check.name(options.host, 'host');
   if (options.port !== undefined) conn.port = parsePort(options.port, 'port');
-  if (options.socketPath !== undefined) conn.socketPath = options.socketPath;
-  if (options.username !== undefined) conn.username = options.username;
-  if (options.password !== undefined) conn.password = options.password;
+  if (options.socketPath !== undefined) conn.socketPath = check.name(options.socketPath, 'socketPath');
+  if (options.username !== undefined) conn.username = optionalString(options.username, 'username');
+  // Never echo a password: only its type is named.
+  if (options.password !== undefined) {
+    if (typeof options.password !== 'string') {
+      throw new ConfigError(`password must be a string; got a ${typeof options.password} (not shown)`, {
+        context: { option: 'password' },
+      });
+    }
+    conn.password = options.password;
+  }
   if (options.db !== undefined) conn.db = parseDb(options.db, 'db');
   if (options.tls !== undefined) conn.tls = resolveTls(options.tls);
   if (conn.tls && conn.tls.rejectUnauthorized === undefined) conn.tls.rejectUnauthorized = true;
@@ -157,21 +191,21 @@ export function resolveOptions(options: RedisClientOptions = {}): ResolvedOption
   // Topology from the environment applies only when no address was given explicitly.
   const useEnvTopology = !explicitAddress;
   const clusterNodes =
-    options.clusterNodes ??
-    (useEnvTopology && env.REDIS_CLUSTER_NODES ? parseNodeList(env.REDIS_CLUSTER_NODES, 'REDIS_CLUSTER_NODES') : []);
+    options.clusterNodes !== undefined
+      ? nodeList(options.clusterNodes, 'clusterNodes')
+      : useEnvTopology && env.REDIS_CLUSTER_NODES
+        ? parseNodeList(env.REDIS_CLUSTER_NODES, 'REDIS_CLUSTER_NODES')
+        : [];
   const sentinels =
-    options.sentinels ??
-    (useEnvTopology && env.REDIS_SENTINELS ? parseNodeList(env.REDIS_SENTINELS, 'REDIS_SENTINELS') : []);
-  const sentinelName = options.sentinelName ?? env.REDIS_SENTINEL_NAME ?? undefined;
-  for (const [list, source] of [
-    [clusterNodes, 'clusterNodes'],
-    [sentinels, 'sentinels'],
-  ] as const) {
-    for (const node of list) {
-      if (!node || typeof node.host !== 'string' || !node.host) fail(source, 'entries need a host', node);
-      parsePort(node.port, `${source} port`);
-    }
-  }
+    options.sentinels !== undefined
+      ? nodeList(options.sentinels, 'sentinels')
+      : useEnvTopology && env.REDIS_SENTINELS
+        ? parseNodeList(env.REDIS_SENTINELS, 'REDIS_SENTINELS')
+        : [];
+  const sentinelName =
+    options.sentinelName !== undefined
+      ? check.name(options.sentinelName, 'sentinelName')
+      : (env.REDIS_SENTINEL_NAME ?? undefined);
   if (clusterNodes.length > 0 && sentinels.length > 0) {
     fail('clusterNodes', 'cannot be combined with sentinels (REDIS_CLUSTER_NODES with REDIS_SENTINELS)', 'both set');
   }
@@ -191,12 +225,25 @@ export function resolveOptions(options: RedisClientOptions = {}): ResolvedOption
     options.prefix !== undefined ? 'prefix' : 'REDIS_NS',
   );
 
-  const positiveInt = (value: unknown, source: string, min = 1): number => {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
-      fail(source, `must be an integer >= ${min}`, value);
-    return value;
-  };
-  const breakerInput = options.breaker === false ? false : { ...DEFAULTS.breaker, ...(options.breaker ?? {}) };
+  const breakerInput =
+    options.breaker === false
+      ? false
+      : { ...DEFAULTS.breaker, ...(options.breaker === undefined ? {} : check.object(options.breaker, 'breaker')) };
+  const reconnectBaseDelayMs = check.positiveDuration(
+    options.reconnectBaseDelay ?? DEFAULTS.reconnectBaseDelay,
+    'reconnectBaseDelay',
+  );
+  const reconnectMaxDelayMs = check.positiveDuration(
+    options.reconnectMaxDelay ?? DEFAULTS.reconnectMaxDelay,
+    'reconnectMaxDelay',
+  );
+  if (reconnectMaxDelayMs < reconnectBaseDelayMs) {
+    fail(
+      'reconnectMaxDelay',
+      `must not be shorter than reconnectBaseDelay (${reconnectBaseDelayMs} ms)`,
+      options.reconnectMaxDelay,
+    );
+  }
 
   return Object.freeze({
     mode,
@@ -205,25 +252,30 @@ export function resolveOptions(options: RedisClientOptions = {}): ResolvedOption
     sentinelName,
     clusterNodes,
     prefix,
-    maxKeyLength: positiveInt(options.maxKeyLength ?? DEFAULTS.maxKeyLength, 'maxKeyLength', 16),
-    connectTimeoutMs: positiveMs(options.connectTimeout ?? DEFAULTS.connectTimeout, 'connectTimeout'),
-    commandTimeoutMs: positiveMs(options.commandTimeout ?? DEFAULTS.commandTimeout, 'commandTimeout'),
-    maxOfflineQueue: positiveInt(options.maxOfflineQueue ?? DEFAULTS.maxOfflineQueue, 'maxOfflineQueue', 0),
-    maxRetriesPerRequest: positiveInt(
+    // Below 16 bytes not even the prefix and namespace fit.
+    maxKeyLength: check.intInRange(
+      options.maxKeyLength ?? DEFAULTS.maxKeyLength,
+      'maxKeyLength',
+      16,
+      512 * 1024 * 1024,
+    ),
+    connectTimeoutMs: check.positiveDuration(options.connectTimeout ?? DEFAULTS.connectTimeout, 'connectTimeout'),
+    commandTimeoutMs: check.positiveDuration(options.commandTimeout ?? DEFAULTS.commandTimeout, 'commandTimeout'),
+    maxOfflineQueue: check.nonNegativeInt(options.maxOfflineQueue ?? DEFAULTS.maxOfflineQueue, 'maxOfflineQueue'),
+    maxRetriesPerRequest: check.nonNegativeInt(
       options.maxRetriesPerRequest ?? DEFAULTS.maxRetriesPerRequest,
       'maxRetriesPerRequest',
-      0,
     ),
-    reconnectBaseDelayMs: toMs(options.reconnectBaseDelay ?? DEFAULTS.reconnectBaseDelay, 'reconnectBaseDelay'),
-    reconnectMaxDelayMs: toMs(options.reconnectMaxDelay ?? DEFAULTS.reconnectMaxDelay, 'reconnectMaxDelay'),
+    reconnectBaseDelayMs,
+    reconnectMaxDelayMs,
     breaker:
       breakerInput === false
         ? false
         : {
-            failureThreshold: positiveInt(breakerInput.failureThreshold, 'breaker.failureThreshold'),
-            windowMs: toMs(breakerInput.window, 'breaker.window'),
-            openDurationMs: toMs(breakerInput.openDuration, 'breaker.openDuration'),
+            failureThreshold: check.positiveInt(breakerInput.failureThreshold, 'breaker.failureThreshold'),
+            windowMs: check.positiveDuration(breakerInput.window, 'breaker.window'),
+            openDurationMs: check.positiveDuration(breakerInput.openDuration, 'breaker.openDuration'),
           },
-    connectionName: options.connectionName ?? DEFAULTS.connectionName,
+    connectionName: checkConnectionName(options.connectionName ?? DEFAULTS.connectionName),
   });
 }

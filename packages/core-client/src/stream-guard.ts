@@ -14,13 +14,21 @@ interface WithConnector {
   connector?: { connect: (...args: unknown[]) => Promise<NodeJS.EventEmitter> };
 }
 
-/** Wraps the connector of `connection` (standalone or Sentinel) so every socket it makes has an error listener. */
-export function guardSockets(connection: Redis, onError: (error: unknown) => void): void {
+/**
+ * Wraps the connector of `connection` (standalone or Sentinel) so every socket
+ * it makes has an error listener; `onSocket` sees each new socket first.
+ */
+export function guardSockets(
+  connection: Redis,
+  onError: (error: unknown) => void,
+  onSocket?: (stream: NodeJS.EventEmitter) => void,
+): void {
   const connector = (connection as unknown as WithConnector).connector;
   if (!connector || typeof connector.connect !== 'function') return;
   const original = connector.connect.bind(connector);
   connector.connect = async (...args: unknown[]) => {
     const stream = await original(...args);
+    onSocket?.(stream);
     stream.on('error', onError);
     return stream;
   };

@@ -1,6 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker, CircuitOpenError, ConnectionError, CoreChannels, ReadError } from '../src/index.js';
+import { CircuitBreaker } from '../src/breaker.js';
+import { CircuitOpenError, ConnectionError, CoreChannels, ReadError } from '../src/index.js';
 import { client, eventually, server } from './helpers.js';
 
 function fakeClock() {

@@ -7,8 +7,11 @@ import { type RedisClusterHandle, startRedisCluster } from '@stratacache/test-ut
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedis, luaScripts, ScriptError, type StrataRedis } from '../src/index.js';
+import { createRedis, defineScript, luaScripts, ScriptError, type StrataRedis } from '../src/index.js';
+import { luaScripts as ownScripts } from '../src/lua.generated.js';
 import { eventually } from './helpers.js';
+
+const serverTimeScript = ownScripts.serverTime;
 
 let cluster: RedisClusterHandle;
 let redis: StrataRedis;
@@ -78,6 +81,20 @@ describe('on Redis Cluster', () => {
     );
   });
 
+  it('loads registered scripts on every master before its first command: no NOSCRIPT on any node', async () => {
+    const script = defineScript('cluster-preload', "return redis.call('SET', KEYS[1], ARGV[1])", 1);
+    redis.registerScripts([script]);
+    const keys = redis.keys('preload');
+    // Keys on every master: each node gets the script ahead of its first EVALSHA.
+    await Promise.all(Array.from({ length: 60 }, (_, i) => redis.runScript(script, [keys.key('k', i)], ['v'])));
+    const masters = (redis.client as Cluster).nodes('master');
+    for (const node of masters) {
+      expect(await node.info('errorstats')).not.toMatch(/NOSCRIPT/);
+      expect(await node.script('EXISTS', script.sha1)).toEqual([1]);
+    }
+    await redis.unlinkMatching(keys.all());
+  });
+
   it('delivers sharded pub/sub (SSUBSCRIBE / SPUBLISH) and plain pub/sub', async () => {
     const bus = redis.pubsub('cluster-events');
     const got: unknown[] = [];
@@ -101,6 +118,18 @@ describe('on Redis Cluster', () => {
         for (let i = 0; i < 3; i++) stream.emit('error', new Error(`late node socket error ${i}`));
       }).not.toThrow();
     }
+  });
+
+  it('reads its clock from one node, bracketed by its bounds', async () => {
+    await redis.clock.ready();
+    const lower = redis.clock.lower();
+    const [seconds, micros] = (await redis.runScript(serverTimeScript, [redis.keys('core').key('clock', 'ref')])) as [
+      string,
+      string,
+    ];
+    const time = Number(seconds) * 1000 + Number(micros) / 1000;
+    expect(lower).toBeLessThanOrEqual(time);
+    expect(time).toBeLessThanOrEqual(redis.clock.upper());
   });
 
   it('reports the health of every master', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, createRedis, resolveOptions, toMs } from '../src/index.js';
+import { ConfigError, createRedis, toMs } from '../src/index.js';
+import { resolveOptions } from '../src/resolve-options.js';
 
 const code = (c: string) => expect.objectContaining({ code: c });
 

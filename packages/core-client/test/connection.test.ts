@@ -94,7 +94,7 @@ describe('failing fast', () => {
     try {
       const error = await redis.run('set', (c) => c.set('k', 'v')).catch((e) => e);
       expect(error).toBeInstanceOf(TimeoutError);
-      expect(error.message).toMatch(/outcome is unknown/);
+      expect(error.message).toMatch(/The outcome of set is unknown: it was sent and may have been applied/);
     } finally {
       s.resume();
     }

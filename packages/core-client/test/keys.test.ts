@@ -1,7 +1,8 @@
 import { redisTest } from '@stratacache/test-utils';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, createKeyBuilder, escapeGlob, hashParams, KeyError } from '../src/index.js';
+import { canonicalJson } from '../src/hash.js';
+import { createKeyBuilder, escapeGlob, hashParams, KeyError } from '../src/index.js';
 
 /** Redis's glob semantics (stringmatchlen): * ? [set] [^set] [a-z] and \ escapes. */
 function redisGlobMatch(pattern: string, text: string): boolean {

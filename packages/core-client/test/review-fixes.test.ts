@@ -1,16 +1,9 @@
 /** Regression tests for defects found in review: each fails on the code before its fix. */
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  ConnectionError,
-  createKeyBuilder,
-  hashParams,
-  KeyError,
-  mapRedisError,
-  ReadError,
-  redactUrl,
-  resolveOptions,
-} from '../src/index.js';
+import { mapRedisError } from '../src/error-mapping.js';
+import { ConfigError, ConnectionError, createKeyBuilder, hashParams, KeyError, ReadError } from '../src/index.js';
+import { redactUrl } from '../src/redact.js';
+import { resolveOptions } from '../src/resolve-options.js';
 import { client, eventually, server, sleep } from './helpers.js';
 
 describe('parameter hashing refuses values JSON would silently change', () => {

@@ -11,24 +11,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { PubSub, StrataRedis, Subscription } from '@stratacache/core-client';
+import { check, type PubSub, type StrataRedis, type Subscription } from '@stratacache/core-client';
+import {
+  type InvalidationBusOptions,
+  type ResolvedInvalidationBusOptions,
+  resolveInvalidationBusOptions,
+} from './bus-options.js';
 import { diagnostics, opName } from './diagnostics.js';
 import type { LocalTarget } from './targets.js';
-import { type InvalidationOp, parseWire, WIRE_VERSION, type WireMessage } from './wire.js';
+import { checkOutgoing, type InvalidationOp, parseWire, WIRE_VERSION, type WireMessage } from './wire.js';
 
-/** Options of {@link createInvalidationBus}. */
-export interface InvalidationBusOptions {
-  /** Channel (topic) name. @default 'invalidation' */
-  channel?: string;
-  /** Pub/sub namespace of the channel. @default 'events' */
-  pubsubNamespace?: string;
-  /** Most messages kept for retry while publishing fails; past it they collapse into one clear. @default 1000 */
-  maxRetryQueue?: number;
-  /** How often the retry queue is flushed while it holds messages, in ms. @default 1000 */
-  retryIntervalMs?: number;
-  /** This instance's id. @default random */
-  instanceId?: string;
-}
+export type { InvalidationBusOptions } from './bus-options.js';
 
 /** An incoming (or local) invalidation, as `onInvalidation` handlers see it. */
 export interface InvalidationEvent {
@@ -61,16 +54,18 @@ export class InvalidationBus extends EventEmitter {
   private onResubscribed: ((e: { downtimeMs: number }) => void) | undefined;
   private onDisconnected: (() => void) | undefined;
   private pubsub: PubSub | undefined;
+  /** The resolved options (frozen). */
+  readonly options: ResolvedInvalidationBusOptions;
+  private readonly redis: StrataRedis;
 
-  constructor(
-    private readonly redis: StrataRedis,
-    private readonly options: InvalidationBusOptions = {},
-  ) {
+  constructor(redis: StrataRedis, options: InvalidationBusOptions = {}) {
     super();
-    this.instanceId = options.instanceId ?? randomBytes(9).toString('base64url');
-    this.topic = options.channel ?? 'invalidation';
-    this.maxRetry = options.maxRetryQueue ?? 1000;
-    this.retryIntervalMs = options.retryIntervalMs ?? 1000;
+    this.redis = check.strataRedis(redis, 'redis');
+    this.options = resolveInvalidationBusOptions(options);
+    this.instanceId = this.options.instanceId ?? randomBytes(9).toString('base64url');
+    this.topic = this.options.channel;
+    this.maxRetry = this.options.maxRetryQueue;
+    this.retryIntervalMs = this.options.retryIntervalMs;
   }
 
   private starting: Promise<void> | undefined;
@@ -85,7 +80,7 @@ export class InvalidationBus extends EventEmitter {
   }
 
   private async subscribe(): Promise<void> {
-    const pubsub = this.redis.pubsub(this.options.pubsubNamespace ?? 'events');
+    const pubsub = this.redis.pubsub(this.options.pubsubNamespace);
     this.onResubscribed = ({ downtimeMs }) => {
       // Whatever was published while we were away is gone: local state cannot be trusted.
       this.lastSeen.clear();
@@ -126,8 +121,7 @@ export class InvalidationBus extends EventEmitter {
       diagnostics.publish('dropped', { channel: this.topic, count: this.retry.size, reason: 'stopped' });
     }
     this.starting = undefined;
-    if (this.onResubscribed)
-      this.redis.pubsub(this.options.pubsubNamespace ?? 'events').off('resubscribed', this.onResubscribed);
+    if (this.onResubscribed) this.redis.pubsub(this.options.pubsubNamespace).off('resubscribed', this.onResubscribed);
     if (this.onDisconnected) this.pubsub?.off('disconnected', this.onDisconnected);
     const wasSubscribed = this.subscription !== undefined;
     await this.subscription?.unsubscribe();
@@ -138,12 +132,14 @@ export class InvalidationBus extends EventEmitter {
 
   /** Registers an in-memory tier; returns a function that unregisters it. */
   register(target: LocalTarget): () => void {
+    check.function(check.object<LocalTarget>(target, 'target').clearLocal, 'target.clearLocal');
     this.targets.add(target);
     return () => this.targets.delete(target);
   }
 
   /** Calls `handler` for every invalidation, remote and local (the event broker). */
   onInvalidation(handler: (event: InvalidationEvent) => void): () => void {
+    check.function(handler, 'handler');
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
   }
@@ -161,9 +157,11 @@ export class InvalidationBus extends EventEmitter {
   /**
    * Publishes an invalidation to every other instance (and tells local
    * handlers). `at` is the invalidation's time on the Redis clock (default:
-   * now). Never throws: a failed publish is queued for retry.
+   * now). A failed publish never throws: it is queued for retry. Bad arguments
+   * (an unknown op, items that are not strings) throw `ConfigError` before anything is sent.
    */
   async publish(op: InvalidationOp, namespace: string, data: unknown, at?: number): Promise<void> {
+    checkOutgoing(op, namespace, data);
     const message: WireMessage = {
       v: WIRE_VERSION,
       i: this.instanceId,
@@ -195,7 +193,7 @@ export class InvalidationBus extends EventEmitter {
   private async send(message: WireMessage): Promise<void> {
     try {
       await this.redis.run('publish', () =>
-        this.redis.pubsub(this.options.pubsubNamespace ?? 'events').publish(this.topic, message),
+        this.redis.pubsub(this.options.pubsubNamespace).publish(this.topic, message),
       );
     } catch (error) {
       this.emit('publish-error', error);

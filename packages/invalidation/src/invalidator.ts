@@ -15,34 +15,23 @@
 
 import {
   ConfigError,
+  check,
   type Duration,
   escapeGlob,
   type KeyBuilder,
   type StrataRedis,
-  toMs,
 } from '@stratacache/core-client';
 import type { ChainableCommander } from 'ioredis';
 import type { InvalidationBus } from './bus.js';
 import { diagnostics } from './diagnostics.js';
+import {
+  type InvalidatorOptions,
+  type ResolvedInvalidatorOptions,
+  resolveInvalidatorOptions,
+  type TagMode,
+} from './invalidator-options.js';
 
-/** Options of {@link createInvalidator}. */
-export interface InvalidatorOptions {
-  /** The cache namespace whose keys this invalidates (its keys are `{prefix}:{namespace}:...`). */
-  namespace: string;
-  /** The bus to broadcast on; without one, only Redis is touched. */
-  bus?: InvalidationBus;
-  /** Tag mode. @default 'eager' */
-  tags?: 'eager' | 'lazy';
-  /** How long key and tag invalidation times are kept (longer than any entry's TTL plus grace). @default '1d' */
-  markerTtl?: Duration;
-  /**
-   * How long a tag's or key's invalidation times read from Redis are reused
-   * before being read again. The bus keeps them current in between; without a bus
-   * they are read on every judgement.
-   * @default '10s'
-   */
-  tagCacheTtl?: Duration;
-}
+export type { InvalidatorOptions, TagMode } from './invalidator-options.js';
 
 /** An entry as the cache stored it: when it was written and with which tags. */
 export interface EntryStamp {
@@ -72,7 +61,9 @@ export type InvalidationStrategy = 'delete' | 'expire' | 'ttl';
 export class Invalidator {
   readonly keys: KeyBuilder;
   readonly namespace: string;
-  readonly tagMode: 'eager' | 'lazy';
+  readonly tagMode: TagMode;
+  /** The resolved options (frozen). */
+  readonly options: ResolvedInvalidatorOptions;
   private readonly bus: InvalidationBus | undefined;
   private readonly markerTtlMs: number;
   private readonly tagCacheMs: number;
@@ -88,16 +79,17 @@ export class Invalidator {
   private unregister: (() => void) | undefined;
   private unregisterTarget: (() => void) | undefined;
 
-  constructor(
-    private readonly redis: StrataRedis,
-    options: InvalidatorOptions,
-  ) {
-    this.namespace = options.namespace;
-    this.keys = redis.keys(options.namespace);
-    this.bus = options.bus;
-    this.tagMode = options.tags ?? 'eager';
-    this.markerTtlMs = toMs(options.markerTtl ?? '1d', 'markerTtl');
-    this.tagCacheMs = this.bus ? toMs(options.tagCacheTtl ?? '10s', 'tagCacheTtl') : 0;
+  private readonly redis: StrataRedis;
+
+  constructor(redis: StrataRedis, options: InvalidatorOptions) {
+    this.redis = check.strataRedis(redis, 'redis');
+    this.options = resolveInvalidatorOptions(options);
+    this.namespace = this.options.namespace;
+    this.keys = redis.keys(this.namespace);
+    this.bus = this.options.bus;
+    this.tagMode = this.options.tags;
+    this.markerTtlMs = this.options.markerTtlMs;
+    this.tagCacheMs = this.options.tagCacheTtlMs;
     this.meta = this.keys.child('inv');
     if (this.tagMode === 'eager' && redis.mode === 'cluster') {
       throw new ConfigError(
@@ -232,7 +224,7 @@ export class Invalidator {
 
   /** Shortens the TTL of `keys` to at most `ttl` (never lengthens it), and tells every instance. */
   async shortenTtl(keys: readonly string[], ttl: Duration): Promise<number> {
-    const ms = toMs(ttl, 'ttl');
+    const ms = check.positiveDuration(ttl, 'ttl');
     if (keys.length === 0) return 0;
     let changed = 0;
     await this.redis.run('pexpire', async (c) => {
@@ -366,7 +358,8 @@ export class Invalidator {
     strategy?: InvalidationStrategy;
     ttl?: Duration;
   }): Promise<InvalidationCounts> {
-    const strategy = request.strategy ?? 'delete';
+    const strategy = check.oneOf(request.strategy ?? 'delete', 'strategy', ['delete', 'expire', 'ttl'] as const);
+    if (request.ttl !== undefined) check.positiveDuration(request.ttl, 'ttl');
     const keys = request.keys ?? [];
     const dependents = request.dependents ? await this.dependentsOf(keys) : [];
     const counts: InvalidationCounts = { keys: 0, prefixes: 0, patterns: 0, tags: 0, dependents: 0 };

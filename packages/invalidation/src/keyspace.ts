@@ -6,7 +6,7 @@
  * module changes that server setting only when the caller allows it
  * (`allowConfig: true`); otherwise it checks and says what to enable.
  */
-import { ConfigError, type StrataRedis } from '@stratacache/core-client';
+import { ConfigError, check, failOption, type StrataRedis } from '@stratacache/core-client';
 import type { LocalTarget } from './targets.js';
 
 /** Options of {@link listenToKeyspace}. */
@@ -17,6 +17,20 @@ export interface KeyspaceOptions {
   targets: LocalTarget[];
   /** May this call run `CONFIG SET notify-keyspace-events`? @default false */
   allowConfig?: boolean;
+}
+
+/** Checks the options of {@link listenToKeyspace}; a bad one throws `ConfigError` naming it. */
+export function resolveKeyspaceOptions(options: KeyspaceOptions): Readonly<Required<KeyspaceOptions>> {
+  const o = check.object<KeyspaceOptions>(options, 'options');
+  if (!Array.isArray(o.targets)) failOption('targets', 'must be an array of local tiers (LocalTarget)', o.targets);
+  o.targets.forEach((target, i) => {
+    if (typeof target?.clearLocal !== 'function') failOption(`targets[${i}]`, 'must have clearLocal()', target);
+  });
+  return Object.freeze({
+    namespace: check.namespace(o.namespace, 'namespace'),
+    targets: o.targets,
+    allowConfig: check.boolean(o.allowConfig ?? false, 'allowConfig'),
+  });
 }
 
 /** Flags needed: K/E keyevent class (E), expired (x), evicted (e). */
@@ -34,6 +48,8 @@ function missingFlags(current: string): string[] {
  * node sends its own events, which this does not gather (it throws).
  */
 export async function listenToKeyspace(redis: StrataRedis, options: KeyspaceOptions): Promise<() => Promise<void>> {
+  check.strataRedis(redis, 'redis');
+  resolveKeyspaceOptions(options);
   if (redis.mode === 'cluster') {
     throw new ConfigError(
       'Keyspace notifications are per node on Redis Cluster and are not gathered here; rely on TTLs and the bus instead.',

@@ -6,25 +6,14 @@
  * Counting is in process memory and sampled (`sampleRate`), so recording an
  * access costs a random number and, now and then, a map update.
  */
-import type { InvalidationBus } from './bus.js';
+import { check } from '@stratacache/core-client';
+import {
+  type ResolvedSmartInvalidationOptions,
+  resolveSmartInvalidationOptions,
+  type SmartInvalidationOptions,
+} from './smart-options.js';
 
-/** Options of {@link createSmartInvalidation}. */
-export interface SmartInvalidationOptions {
-  /** The bus whose invalidations are counted (and which triggers re-warming). */
-  bus: InvalidationBus;
-  /** Share of accesses counted (0-1); counts are scaled back up. @default 0.1 */
-  sampleRate?: number;
-  /** The group of a key. @default everything before the last ':' */
-  groupOf?: (key: string) => string;
-  /** A key is hot when it had at least this many (estimated) accesses in the window. @default 10 */
-  hotThreshold?: number;
-  /** The window for hotness and rates, in ms. @default 60000 */
-  windowMs?: number;
-  /** Most keys tracked for hotness; the oldest are forgotten first. @default 10000 */
-  maxTrackedKeys?: number;
-  /** Random source, for tests. @default Math.random */
-  random?: () => number;
-}
+export type { SmartInvalidationOptions } from './smart-options.js';
 
 /** One group in the report. */
 export interface GroupReport {
@@ -54,6 +43,8 @@ interface Counter {
 
 /** Smart invalidation for one process. */
 export class SmartInvalidation {
+  /** The resolved options (frozen). */
+  readonly options: ResolvedSmartInvalidationOptions;
   private readonly sampleRate: number;
   private readonly groupOf: (key: string) => string;
   private readonly hotThreshold: number;
@@ -67,14 +58,14 @@ export class SmartInvalidation {
   private readonly stop: () => void;
 
   constructor(options: SmartInvalidationOptions) {
-    this.sampleRate = options.sampleRate ?? 0.1;
-    if (!(this.sampleRate > 0 && this.sampleRate <= 1)) throw new RangeError('sampleRate must be in (0, 1]');
-    this.groupOf = options.groupOf ?? ((key) => key.slice(0, Math.max(0, key.lastIndexOf(':'))) || key);
-    this.hotThreshold = options.hotThreshold ?? 10;
-    this.windowMs = options.windowMs ?? 60_000;
-    this.maxKeys = options.maxTrackedKeys ?? 10_000;
-    this.random = options.random ?? Math.random;
-    this.stop = options.bus.onInvalidation((event) => {
+    this.options = resolveSmartInvalidationOptions(options);
+    this.sampleRate = this.options.sampleRate;
+    this.groupOf = this.options.groupOf;
+    this.hotThreshold = this.options.hotThreshold;
+    this.windowMs = this.options.windowMs;
+    this.maxKeys = this.options.maxTrackedKeys;
+    this.random = this.options.random;
+    this.stop = this.options.bus.onInvalidation((event) => {
       if (event.op !== 'dk' && event.op !== 'ek') return;
       for (const key of event.items) this.invalidated(key, event.local);
     });
@@ -107,6 +98,8 @@ export class SmartInvalidation {
    * predicate) after this instance invalidates one that is hot.
    */
   registerLoader(match: string | ((key: string) => boolean), load: Loader): void {
+    if (typeof match !== 'string') check.function(match, 'match');
+    check.function(load, 'load');
     const test = typeof match === 'string' ? (key: string) => this.groupOf(key) === match : match;
     this.loaders.push({ match: test, load });
   }

@@ -13,6 +13,8 @@
  * | `t` | sender time (ms since the epoch), for "when was this invalidated" |
  */
 
+import { check, failOption } from '@stratacache/core-client';
+
 /** Wire format version written by this package. */
 export const WIRE_VERSION = 1;
 
@@ -31,6 +33,18 @@ export interface WireMessage {
 }
 
 const OPS = new Set<InvalidationOp>(['dk', 'ek', 'dp', 'dt', 'et', 'c', 'ev']);
+
+/**
+ * Checks what a sender is about to publish, so a message receivers would drop
+ * as malformed is refused at the sender (`ConfigError`) instead.
+ */
+export function checkOutgoing(op: unknown, namespace: unknown, data: unknown): void {
+  check.oneOf(op, 'op', [...OPS]);
+  check.name(namespace, 'namespace');
+  if (op !== 'c' && op !== 'ev' && !(Array.isArray(data) && data.every((x) => typeof x === 'string'))) {
+    failOption('data', `must be an array of strings for op '${String(op)}'`, data);
+  }
+}
 
 /** Parses and checks a message; returns null for anything that is not a v1 message. */
 export function parseWire(value: unknown): WireMessage | null {

@@ -46,7 +46,10 @@ describe('the bus across OS processes', () => {
     await aRedis.client.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     for (let i = 0; i < 20; i++) await a.publish('dk', 'cache', [`k${i}`]);
     const cleared = await b.next((e) => e.cleared === true, 15_000);
-    expect(cleared).toMatchObject({ sizeBefore: 100, size: 0 }); // it held entries A invalidated meanwhile
+    // It held entries A invalidated meanwhile, and dropped them all. (How many: up to 100, fewer when
+    // some of A's deletes landed between B's resubscribe and its 'resubscribed' event, on a busy machine.)
+    expect(cleared).toMatchObject({ size: 0 });
+    expect(cleared.sizeBefore).toBeGreaterThan(0);
 
     // 2. Redis restarts while A invalidates: A queues what it cannot publish, B clears on reconnect.
     const before = b.events.filter((e) => e.cleared).length;
@@ -54,7 +57,8 @@ describe('the bus across OS processes', () => {
     await eventually(() => b.events.filter((e) => e.cleared).length > before, 15_000);
     // B had refilled its tier after the first clear; the second gap clears it again.
     const second = b.events.filter((e) => e.cleared).at(-1);
-    expect(second).toMatchObject({ sizeBefore: 100, size: 0 });
+    expect(second).toMatchObject({ size: 0 });
+    expect(second?.sizeBefore).toBeGreaterThan(0);
     b.child.kill('SIGTERM');
     await b.done();
     await a.stop();

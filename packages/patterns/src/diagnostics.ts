@@ -4,52 +4,52 @@
  * name, so patterns never depends on metrics. Messages carry keys and
  * namespaces, never values. Publishing costs nothing when nobody listens.
  */
-import { channel } from 'node:diagnostics_channel';
+import { defineChannels } from '@stratacache/core-client';
 
-/** Channel names published by the cache. */
-export const PatternsChannels = Object.freeze({
+const patterns = defineChannels('patterns', {
   /** `{ namespace, key, tier: 'memory' | 'redis' }`: a fresh value was served. One event per tier a lookup consulted. */
-  hit: 'stratacache:patterns:hit',
+  hit: 'hit',
   /** `{ namespace, key, tier: 'memory' | 'redis' }`: the tier had no fresh value (missing, stale, a tombstone). */
-  miss: 'stratacache:patterns:miss',
+  miss: 'miss',
   /** `{ namespace, key, reason: 'factory-error' | 'factory-timeout' | 'redis-error' | 'backoff' }`: a stale value was served. */
-  stale: 'stratacache:patterns:stale',
+  stale: 'stale',
   /** `{ namespace, key }`: a value was written. */
-  set: 'stratacache:patterns:set',
+  set: 'set',
   /** `{ namespace, keys }`: keys were deleted. */
-  delete: 'stratacache:patterns:delete',
+  delete: 'delete',
   /** `{ namespace, key, durationMs, ok }`: a factory call ended (`ok: false`: it threw or failed). */
-  factory: 'stratacache:patterns:factory',
+  factory: 'factory',
   /** `{ namespace, key, kind: 'soft' | 'hard' }`: a factory ran past a timeout. */
-  timeout: 'stratacache:patterns:timeout',
+  timeout: 'timeout',
   /** `{ namespace, key, ok }`: a refresh-ahead (background) load ended. */
-  refresh: 'stratacache:patterns:refresh',
+  refresh: 'refresh',
   /** `{ namespace, key, reason: 'invalidated' | 'older-version' | 'too-old' }`: a write-back was refused. */
-  refused: 'stratacache:patterns:refused',
+  refused: 'refused',
   /** `{ namespace, reason: 'evict', count }`: the memory tier evicted entries to stay in its bounds (namespace: the root cache). */
-  evict: 'stratacache:patterns:evict',
+  evict: 'evict',
   /** `{ namespace, operation, key, error }`: an operation failed (and was handled as the caller asked). */
-  error: 'stratacache:patterns:error',
+  error: 'error',
   /** `{ namespace, depth, flushed, failed }`: the write-behind journal after a flush. */
-  writeBehind: 'stratacache:patterns:write-behind',
+  writeBehind: 'write-behind',
 });
+
+/**
+ * Channel names published by the cache (`stratacache:patterns:<event>`).
+ * Keys in messages are the caller's keys: fields for logs, never metric labels.
+ */
+export const PatternsChannels = patterns.names;
 
 /** The name of a patterns channel. */
 export type PatternsEvent = keyof typeof PatternsChannels;
 
-const channels = Object.fromEntries(
-  Object.entries(PatternsChannels).map(([name, id]) => [name, channel(id)]),
-) as Record<PatternsEvent, ReturnType<typeof channel>>;
-
 /** True when someone listens on `event` (check before building a message). */
 export function listening(event: PatternsEvent): boolean {
-  return channels[event].hasSubscribers;
+  return patterns.listening(event);
 }
 
 /** Publishes `message` on `event` when anyone listens. */
 export function publish(event: PatternsEvent, message: Record<string, unknown>): void {
-  const target = channels[event];
-  if (target.hasSubscribers) target.publish(message);
+  patterns.publish(event, message);
 }
 
 /** Counters of one cache namespace, as `cache.stats()` returns them. */

@@ -14,15 +14,16 @@ export type { CacheOptions, EntryOptions, FactoryTimeouts, MemoryTierOptions } f
 export type { CacheSource, WrapOptions } from './wrap.js';
 export { cached, wrap } from './wrap.js';
 export type {
-  ResolvedWriteBehindOptions,
-  WriteBehindDeadLetter,
   WriteBehindDeadLetterEvent,
-  WriteBehindEntry,
   WriteBehindEvents,
   WriteBehindFlushedEvent,
-  WriteBehindFlushOptions,
-  WriteBehindOp,
-  WriteBehindOptions,
   WriteBehindRetryEvent,
-} from './write-behind.js';
-export { compareJournalIds, createWriteBehind, WriteBehind } from './write-behind.js';
+} from './write-behind/events.js';
+export type { WriteBehindDeadLetter, WriteBehindEntry, WriteBehindOp } from './write-behind/journal.js';
+export { compareJournalIds } from './write-behind/journal.js';
+export type {
+  ResolvedWriteBehindOptions,
+  WriteBehindFlushOptions,
+  WriteBehindOptions,
+} from './write-behind/options.js';
+export { createWriteBehind, WriteBehind } from './write-behind/write-behind.js';

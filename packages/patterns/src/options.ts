@@ -3,7 +3,7 @@
  * string such as `'5m'` (core-client's `Duration`).
  */
 import type { DistributedLock, Duration, StrataRedis } from '@stratacache/core-client';
-import { ConfigError, toMs } from '@stratacache/core-client';
+import { check, failOption } from '@stratacache/core-client';
 import type { InvalidationBus } from '@stratacache/invalidation';
 import type { Serializer } from '@stratacache/serializers';
 
@@ -136,52 +136,47 @@ export interface ResolvedEntryOptions {
 
 const NO_TAGS: readonly string[] = Object.freeze([]);
 
-/** Applies `options` over `base` (already resolved), checking each value. */
+/** Applies `options` over `base` (already resolved), checking each value (`ConfigError` naming the option). */
 export function resolveEntryOptions(
   options: EntryOptions | undefined,
   base: ResolvedEntryOptions = BASE_DEFAULTS,
 ): ResolvedEntryOptions {
   if (options === undefined) return base;
+  if (typeof options !== 'object' || options === null) fail('options', 'an object', options);
   const out: ResolvedEntryOptions = { ...base };
-  if (options.ttl !== undefined) out.ttlMs = positive(toMs(options.ttl, 'ttl'), 'ttl');
-  if (options.jitter !== undefined) {
-    if (!(options.jitter >= 0 && options.jitter < 1))
-      throw new ConfigError(`jitter must be in [0, 1); got ${options.jitter}`);
-    out.jitter = options.jitter;
-  }
-  if (options.grace !== undefined) out.graceMs = options.grace === false ? 0 : toMs(options.grace, 'grace');
-  if (options.graceBackoff !== undefined) out.backoffMs = toMs(options.graceBackoff, 'graceBackoff');
+  if (options.ttl !== undefined) out.ttlMs = positive(options.ttl, 'ttl');
+  if (options.jitter !== undefined) out.jitter = fraction(options.jitter, 'jitter');
+  if (options.grace !== undefined)
+    out.graceMs = options.grace === false ? 0 : check.nonNegativeDuration(options.grace, 'grace');
+  if (options.graceBackoff !== undefined)
+    out.backoffMs = check.nonNegativeDuration(options.graceBackoff, 'graceBackoff');
   if (options.tags !== undefined) out.tags = checkTags(options.tags);
   if (options.timeout !== undefined) {
-    out.softMs =
-      options.timeout.soft === undefined ? 0 : positive(toMs(options.timeout.soft, 'timeout.soft'), 'timeout.soft');
-    out.hardMs =
-      options.timeout.hard === undefined ? 0 : positive(toMs(options.timeout.hard, 'timeout.hard'), 'timeout.hard');
+    if (typeof options.timeout !== 'object' || options.timeout === null)
+      fail('timeout', 'an object { soft?, hard? }', options.timeout);
+    out.softMs = options.timeout.soft === undefined ? 0 : positive(options.timeout.soft, 'timeout.soft');
+    out.hardMs = options.timeout.hard === undefined ? 0 : positive(options.timeout.hard, 'timeout.hard');
   }
-  if (options.refreshAhead !== undefined) {
-    const f = options.refreshAhead === false ? 0 : options.refreshAhead;
-    if (!(f >= 0 && f < 1)) throw new ConfigError(`refreshAhead must be a fraction in [0, 1) or false; got ${f}`);
-    out.refreshAhead = f;
-  }
+  if (options.refreshAhead !== undefined)
+    out.refreshAhead = options.refreshAhead === false ? 0 : fraction(options.refreshAhead, 'refreshAhead');
   if (options.cacheUndefined !== undefined) {
     const c = options.cacheUndefined;
-    out.cacheUndefinedMs =
-      c === false ? 0 : c === true ? -1 : positive(toMs(c.ttl, 'cacheUndefined.ttl'), 'cacheUndefined.ttl');
+    if (c === false) out.cacheUndefinedMs = 0;
+    else if (c === true) out.cacheUndefinedMs = -1;
+    else if (typeof c === 'object' && c !== null) out.cacheUndefinedMs = positive(c.ttl, 'cacheUndefined.ttl');
+    else fail('cacheUndefined', 'true, false or { ttl }', c);
   }
   if (options.cacheErrors !== undefined) {
     const c = options.cacheErrors;
-    out.cacheErrorsMs = c === false ? 0 : positive(toMs(c.ttl, 'cacheErrors.ttl'), 'cacheErrors.ttl');
+    if (c === false) out.cacheErrorsMs = 0;
+    else if (typeof c === 'object' && c !== null) out.cacheErrorsMs = positive(c.ttl, 'cacheErrors.ttl');
+    else fail('cacheErrors', 'false or { ttl }', c);
   }
-  if (options.lockWait !== undefined) out.lockWaitMs = toMs(options.lockWait, 'lockWait');
-  if (options.lockTtl !== undefined) out.lockTtlMs = positive(toMs(options.lockTtl, 'lockTtl'), 'lockTtl');
-  if (options.throwErrors !== undefined) out.throwErrors = options.throwErrors;
-  if (options.consistency !== undefined) {
-    if (!['relaxed', 'eventual', 'strict'].includes(options.consistency))
-      throw new ConfigError(
-        `consistency must be 'relaxed', 'eventual' or 'strict'; got ${String(options.consistency)}`,
-      );
-    out.consistency = options.consistency;
-  }
+  if (options.lockWait !== undefined) out.lockWaitMs = check.nonNegativeDuration(options.lockWait, 'lockWait');
+  if (options.lockTtl !== undefined) out.lockTtlMs = positive(options.lockTtl, 'lockTtl');
+  if (options.throwErrors !== undefined) out.throwErrors = check.boolean(options.throwErrors, 'throwErrors');
+  if (options.consistency !== undefined)
+    out.consistency = check.oneOf(options.consistency, 'consistency', ['relaxed', 'eventual', 'strict']);
   return out;
 }
 
@@ -203,17 +198,20 @@ export const BASE_DEFAULTS: ResolvedEntryOptions = Object.freeze({
   consistency: 'relaxed',
 }) as ResolvedEntryOptions;
 
-function positive(ms: number, name: string): number {
-  if (!(ms > 0)) throw new ConfigError(`${name} must be greater than 0; got ${ms}`);
-  return ms;
+/** Throws the `ConfigError` of a bad option value (core-client's wording: `X must be ...; got ...`). */
+export function fail(option: string, expected: string, got: unknown): never {
+  return failOption(option, `must be ${expected}`, got);
 }
 
+const positive = (value: unknown, option: string): number => check.positiveDuration(value, option);
+const fraction = (value: unknown, option: string): number => check.fraction(value, option, { one: false });
+
 function checkTags(tags: readonly string[]): readonly string[] {
-  if (!Array.isArray(tags)) throw new ConfigError('tags must be an array of strings');
+  if (!Array.isArray(tags)) fail('tags', 'an array of strings', tags);
   for (const tag of tags) {
-    if (typeof tag !== 'string' || tag.length === 0)
-      throw new ConfigError(`tags must be non-empty strings; got ${JSON.stringify(tag)}`);
+    if (typeof tag !== 'string' || tag.length === 0) fail('tags', 'non-empty strings', JSON.stringify(tag));
+    if (/\p{Cs}/u.test(tag)) fail('tags', 'well-formed strings (no lone surrogate)', JSON.stringify(tag));
   }
-  if (tags.length > 255) throw new ConfigError(`An entry holds at most 255 tags; got ${tags.length}`);
+  if (tags.length > 255) fail('tags', 'at most 255 tags', tags.length);
   return tags.length === 0 ? NO_TAGS : [...new Set(tags)];
 }

@@ -13,7 +13,7 @@ import {
   type WriteBehindDeadLetterEvent,
   type WriteBehindEntry,
   type WriteBehindOptions,
-} from '../src/write-behind.ts';
+} from '../src/index.js';
 import { readSink, sinkWriter } from './fixtures/write-behind-sink.ts';
 import { client, server, unique } from './helpers.js';
 import { startWriterProcess } from './processes.js';

@@ -4,8 +4,7 @@ import { COMPRESSION_IDS, type CompressionAlgorithm, compressPayload } from './c
 import { tooLarge } from './codecs/failures.js';
 import { decodeWith } from './decode.js';
 import { CompressionId, type FormatId, HEADER_SIZE, wrap } from './envelope.js';
-import { SerializerConfigError } from './errors.js';
-import { resolveDecodeOptions } from './options.js';
+import { checkOptionsObject, failOption, resolveDecodeOptions } from './options.js';
 import type { DecodeOptions, Serializer } from './types.js';
 
 export type { CompressionAlgorithm };
@@ -50,21 +49,19 @@ const MAX_LEVEL: Readonly<Record<CompressionAlgorithm, number>> = { gzip: 9, def
  * ```
  */
 export function compress<T>(inner: Serializer<T>, options: CompressOptions = {}): Serializer<T> {
-  const { algorithm = 'gzip', level, threshold = DEFAULT_COMPRESSION_THRESHOLD, ...decodeOptions } = options;
-  const id = COMPRESSION_IDS[algorithm];
-  if (id === undefined) {
-    throw new SerializerConfigError(
-      `algorithm must be 'gzip', 'deflate' or 'brotli', got ${JSON.stringify(algorithm)}`,
-    );
+  if (typeof inner?.encode !== 'function' || typeof inner.decode !== 'function') {
+    failOption('inner', 'must be a serializer with encode() and decode() (json(), msgpack())', inner);
   }
+  checkOptionsObject(options, ['algorithm', 'level', 'threshold']);
+  const { algorithm = 'gzip', level, threshold = DEFAULT_COMPRESSION_THRESHOLD, ...decodeOptions } = options;
+  const id = Object.hasOwn(COMPRESSION_IDS, algorithm) ? COMPRESSION_IDS[algorithm] : undefined;
+  if (id === undefined) failOption('algorithm', "must be 'gzip', 'deflate' or 'brotli'", algorithm);
   const resolvedLevel = level ?? (algorithm === 'brotli' ? 4 : 6);
   if (!Number.isInteger(resolvedLevel) || resolvedLevel < 0 || resolvedLevel > MAX_LEVEL[algorithm]) {
-    throw new SerializerConfigError(
-      `level for ${algorithm} must be an integer from 0 to ${MAX_LEVEL[algorithm]}, got ${String(level)}`,
-    );
+    failOption('level', `must be an integer from 0 to ${MAX_LEVEL[algorithm]} for ${algorithm}`, level);
   }
   if (!Number.isInteger(threshold) || threshold < 0) {
-    throw new SerializerConfigError(`threshold must be a non-negative integer (bytes), got ${String(threshold)}`);
+    failOption('threshold', 'must be a non-negative integer (bytes)', threshold);
   }
   // The inner serializer's decode options apply unless the wrapper sets its own.
   const explicit = Object.fromEntries(Object.entries(decodeOptions).filter(([, v]) => v !== undefined));

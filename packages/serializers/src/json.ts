@@ -1,6 +1,7 @@
 import { encodeJson, encodeRichJson } from './codecs/json-codec.js';
 import { defineSerializer } from './define-serializer.js';
 import { FormatId } from './envelope.js';
+import { checkOptionsObject, failOption } from './options.js';
 import type { DecodeOptions, Serializer } from './types.js';
 
 /** Options of {@link json}. */
@@ -28,7 +29,9 @@ export interface JsonOptions extends DecodeOptions {
  * ```
  */
 export function json<T = unknown>(options: JsonOptions = {}): Serializer<T> {
+  checkOptionsObject(options, ['rich']);
   const { rich = false, ...decodeOptions } = options;
+  if (typeof rich !== 'boolean') failOption('rich', 'must be true or false', rich);
   return rich
     ? defineSerializer<T>('json-rich', FormatId.JsonRich, encodeRichJson, decodeOptions)
     : defineSerializer<T>('json', FormatId.Json, encodeJson, decodeOptions);

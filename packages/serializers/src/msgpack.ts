@@ -1,6 +1,7 @@
 import { encodeMsgpack } from './codecs/msgpack-codec.js';
 import { defineSerializer } from './define-serializer.js';
 import { FormatId } from './envelope.js';
+import { checkOptionsObject, failOption } from './options.js';
 import type { DecodeOptions, Serializer } from './types.js';
 
 /** Options of {@link msgpack}. */
@@ -28,7 +29,9 @@ export interface MsgpackOptions extends DecodeOptions {
  * ```
  */
 export function msgpack<T = unknown>(options: MsgpackOptions = {}): Serializer<T> {
+  checkOptionsObject(options, ['records']);
   const { records = false, ...decodeOptions } = options;
+  if (typeof records !== 'boolean') failOption('records', 'must be true or false', records);
   return records
     ? defineSerializer<T>('msgpack(records)', FormatId.MsgpackRecords, (v) => encodeMsgpack(v, true), decodeOptions)
     : defineSerializer<T>('msgpack', FormatId.Msgpack, (v) => encodeMsgpack(v, false), decodeOptions);

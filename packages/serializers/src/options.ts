@@ -10,28 +10,60 @@ export const DEFAULT_DECODE_OPTIONS: ResolvedDecodeOptions = Object.freeze({
   allowV8: false,
 });
 
+/**
+ * Refuses an option: `<option> <requirement>; got <value>`, with `context.option`,
+ * the same shape as core-client's validators (this package depends on nothing of ours).
+ */
+export function failOption(option: string, requirement: string, value: unknown): never {
+  const shown =
+    typeof value === 'string'
+      ? JSON.stringify(value)
+      : typeof value === 'function'
+        ? 'a function'
+        : typeof value === 'object' && value !== null
+          ? 'an object'
+          : String(value);
+  throw new SerializerConfigError(`${option} ${requirement}; got ${shown}`, { context: { option } });
+}
+
+/** Options an options object may hold besides the decode options (`rich`, `level`, ...). */
+export function checkOptionsObject(options: unknown, known: readonly string[]): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    failOption('options', 'must be an object', options);
+  }
+  // A misspelt option (maxsize) would otherwise be ignored without a word.
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key) && !(key in DEFAULT_DECODE_OPTIONS)) {
+      failOption(
+        key,
+        `is not an option (known: ${[...known, ...Object.keys(DEFAULT_DECODE_OPTIONS)].join(', ')})`,
+        key,
+      );
+    }
+  }
+}
+
 /** Applies defaults once and validates, so encoders and decoders never re-check options. */
 export function resolveDecodeOptions(options: DecodeOptions = {}): ResolvedDecodeOptions {
+  checkOptionsObject(options, []);
   const resolved = { ...DEFAULT_DECODE_OPTIONS };
   for (const [key, value] of Object.entries(options)) {
     if (value !== undefined) (resolved as Record<string, unknown>)[key] = value;
   }
   if (!Number.isInteger(resolved.maxSize) || resolved.maxSize <= 0) {
-    throw new SerializerConfigError(`maxSize must be a positive integer (bytes), got ${String(options.maxSize)}`);
+    failOption('maxSize', 'must be a positive integer (bytes)', options.maxSize);
   }
   if (!Number.isInteger(resolved.maxDepth) || resolved.maxDepth <= 0) {
-    throw new SerializerConfigError(`maxDepth must be a positive integer, got ${String(options.maxDepth)}`);
+    failOption('maxDepth', 'must be a positive integer', options.maxDepth);
   }
   if (resolved.protoAction !== 'remove' && resolved.protoAction !== 'error') {
-    throw new SerializerConfigError(`protoAction must be 'remove' or 'error', got ${String(options.protoAction)}`);
+    failOption('protoAction', "must be 'remove' or 'error'", options.protoAction);
   }
   if (resolved.msgpackExtensions !== 'safe' && resolved.msgpackExtensions !== 'trusted') {
-    throw new SerializerConfigError(
-      `msgpackExtensions must be 'safe' or 'trusted', got ${String(options.msgpackExtensions)}`,
-    );
+    failOption('msgpackExtensions', "must be 'safe' or 'trusted'", options.msgpackExtensions);
   }
   if (typeof resolved.allowV8 !== 'boolean') {
-    throw new SerializerConfigError(`allowV8 must be true or false, got ${String(options.allowV8)}`);
+    failOption('allowV8', 'must be true or false', options.allowV8);
   }
   return Object.freeze(resolved);
 }

@@ -3,7 +3,8 @@
   keys:  1 the user's index (sorted set), 2 expiries (sorted set), 3 last seen (sorted set),
          4 creation times (hash), 5 counters (hash). Session keys are prefix .. member, same tag.
   args:  1 session key prefix, 2 '1' to return values and times, '0' for members only
-  reply: {expired, {member, value, createdAt, absoluteExpiresAt, lastSeenAt, expiresAt}...}
+  reply: {expired, {member, value, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt}...}
+         (the time fields in the order every session script uses)
          or {expired, {member}...}
 ]]
 local EXP, SEEN, BORN, STATS = KEYS[2], KEYS[3], KEYS[4], KEYS[5]
@@ -20,7 +21,7 @@ for _, m in ipairs(redis.call('ZRANGE', index, 0, -1)) do
   elseif full then
     local f = redis.call('HMGET', key, 'v', 'c', 'a', 'l')
     local at = redis.call('ZSCORE', EXP, m) or f[3]
-    table.insert(out, {m, f[1], f[2], f[3], f[4], at})
+    table.insert(out, {m, f[1], f[2], f[4], at, f[3]})
   else
     table.insert(out, {m})
   end

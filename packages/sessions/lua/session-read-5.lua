@@ -6,7 +6,8 @@
   args:  1 the member (HMAC of the id), 2 '1' to touch, 3 '1' to return the value, 4 idle timeout
          ms to set (0 = keep the stored one), 5 the request's IP binding tag ('' = not checked),
          6 the request's user-agent binding tag ('' = not checked)
-  reply: {'ok', value or '', createdAt, absoluteExpiresAt, lastSeenAt, expiresAt, write counter},
+  reply: {'ok', value or '', createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, write counter}
+         (the time fields in the order every session script uses),
          {'expired'}, {'unknown'}, {'ip-mismatch'} or {'ua-mismatch'} (a mismatch neither touches
          nor returns the session)
 ]]
@@ -60,4 +61,4 @@ local value = ''
 if ARGV[3] == '1' then
   value = f[1]
 end
-return {'ok', value, f[3], f[4], tostring(lastSeen), tostring(expiresAt), f[7]}
+return {'ok', value, f[3], tostring(lastSeen), tostring(expiresAt), f[4], f[7]}

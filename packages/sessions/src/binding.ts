@@ -3,6 +3,7 @@
  * IPv4-mapped IPv6 addresses (`::ffff:203.0.113.7`, what Node reports on a
  * dual-stack socket) are compared as IPv4.
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 
 /** How an address is compared with the one the session was created from. */
@@ -78,4 +79,22 @@ export function ipBindingMaterial(ip: string, v4Bits: number, v6Bits: number): s
     bytes[i] = (bytes[i] as number) & ((0xff << (8 - keep)) & 0xff);
   }
   return `${parsed.family}/${bits}/${bytes.toString('hex')}`;
+}
+
+/**
+ * The IP binding tag stored with a session and compared by the read script:
+ * an HMAC (under the session's secret) of the address, or of its network in
+ * `'subnet'` mode. Not an address: a random tag, which matches nothing (not
+ * even the same junk string again).
+ */
+export function ipBindingTag(secret: Buffer, ip: string, binding: Required<IpBindingOptions> | undefined): string {
+  const { ipv4Prefix, ipv6Prefix, mode } = binding ?? { ipv4Prefix: 32, ipv6Prefix: 128, mode: 'exact' };
+  const material = mode === 'subnet' ? ipBindingMaterial(ip, ipv4Prefix, ipv6Prefix) : ipBindingMaterial(ip, 32, 128);
+  if (material === undefined) return randomBytes(32).toString('base64url');
+  return createHmac('sha256', secret).update(`ip\0${material}`).digest('base64url');
+}
+
+/** The user-agent binding tag: an HMAC (under the session's secret) of the user agent's hash. */
+export function uaBindingTag(secret: Buffer, uaHash: string): string {
+  return createHmac('sha256', secret).update(`ua\0${uaHash}`).digest('base64url');
 }

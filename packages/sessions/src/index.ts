@@ -9,7 +9,8 @@ export type { EncryptionKey, EncryptionOptions } from './crypto.js';
 export { SessionChannels } from './diagnostics.js';
 export { SessionLimitError } from './errors.js';
 export { generateSessionId, isWellFormedId, SESSION_ID_LENGTH } from './ids.js';
-export { luaScripts } from './lua.generated.js';
+export { createSessionManager, SessionManager } from './manager.js';
+export type { LimitPolicy, ResolvedSessionOptions, Secret, SessionManagerOptions } from './options.js';
 export type {
   BindingWarning,
   CreateResult,
@@ -24,6 +25,4 @@ export type {
   SessionInfo,
   SessionStats,
   SessionTimes,
-} from './manager.js';
-export { createSessionManager, SessionManager } from './manager.js';
-export type { LimitPolicy, ResolvedSessionOptions, Secret, SessionManagerOptions } from './options.js';
+} from './types.js';

@@ -1,7 +1,7 @@
 /** Options of the session manager, resolved once into a frozen object; a bad one throws ConfigError naming it. */
-import { ConfigError, type Duration, type StrataRedis, toMs } from '@stratacache/core-client';
+import { ConfigError, check, type Duration, failOption, type StrataRedis } from '@stratacache/core-client';
 import { json, type Serializer } from '@stratacache/serializers';
-import { type IpBindingMode, type IpBindingOptions, normalizeIp } from './binding.js';
+import type { IpBindingMode, IpBindingOptions } from './binding.js';
 import { type EncryptionOptions, KeyRing } from './crypto.js';
 
 /** What happens when a user at `maxSessionsPerUser` logs in again. */
@@ -27,7 +27,12 @@ export interface SessionManagerOptions {
   idleTimeout?: Duration;
   /** A session ends this long after it was created, however active; never moved. @default '8h' */
   absoluteTimeout?: Duration;
-  /** Most live sessions one user may have; none when unset. */
+  /**
+   * Most live sessions one user may have: a positive integer, or `Infinity`
+   * (the same as leaving it unset) for no limit. `0` is refused: it would read
+   * as "no sessions at all", which is never what a login wants.
+   * @default Infinity (no limit)
+   */
   maxSessionsPerUser?: number;
   /** At the limit: refuse the new session, or destroy the least recently used one. @default 'evict-oldest' */
   onLimit?: LimitPolicy;
@@ -53,6 +58,7 @@ export interface ResolvedSessionOptions {
   readonly namespace: string;
   readonly idleMs: number;
   readonly absoluteMs: number;
+  /** `Infinity` when there is no limit. */
   readonly maxSessionsPerUser: number;
   readonly onLimit: LimitPolicy;
   readonly bindIp: Readonly<Required<IpBindingOptions>> | undefined;
@@ -61,71 +67,54 @@ export interface ResolvedSessionOptions {
   readonly serializer: Serializer;
 }
 
-function fail(option: string, message: string): never {
-  throw new ConfigError(`${option} ${message}`, { context: { option } });
+function fail(option: string, requirement: string, got: unknown): never {
+  return failOption(option, requirement, got);
 }
 
 function secretBuffer(value: unknown, option: string): Buffer {
   const buffer =
     typeof value === 'string' ? Buffer.from(value) : value instanceof Uint8Array ? Buffer.from(value) : undefined;
-  if (!buffer) fail(option, `must be a string or a Buffer; got ${typeof value}`);
-  if (buffer.length < 32) fail(option, `must be at least 32 bytes; got ${buffer.length}`);
+  // A secret is never shown: only its type or length.
+  const refuse = (message: string): never => {
+    throw new ConfigError(`${option} ${message}`, { context: { option } });
+  };
+  if (!buffer) return refuse(`must be a string or a Buffer; got a ${typeof value}`);
+  if (buffer.length < 32) refuse(`must be at least 32 bytes; got ${buffer.length}`);
   return buffer;
 }
 
-function positiveMs(value: Duration, option: string): number {
-  const ms = toMs(value, option);
-  if (ms <= 0) fail(option, `must be more than 0 ms; got ${JSON.stringify(value)}`);
-  return ms;
-}
-
 function prefixLength(value: unknown, max: number, option: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
-    fail(option, `must be an integer from 0 to ${max}; got ${JSON.stringify(value)}`);
-  }
-  return value;
+  return check.intInRange(value, option, 0, max);
 }
 
 /** Resolves and checks the manager's options. */
 export function resolveSessionOptions(options: SessionManagerOptions): ResolvedSessionOptions {
-  if (!options || typeof options !== 'object') fail('options', 'must be an object with at least redis and secret');
-  const { redis } = options;
-  if (!redis || typeof redis.runScript !== 'function' || typeof redis.keys !== 'function') {
-    fail('redis', 'must be a client from createRedis() of @stratacache/core-client');
-  }
-  if (options.secret === undefined) fail('secret', 'is required (at least 32 bytes; a list to rotate)');
+  if (!options || typeof options !== 'object')
+    fail('options', 'must be an object with at least redis and secret', options);
+  const redis = check.strataRedis(options.redis, 'redis');
+  if (options.secret === undefined) fail('secret', 'is required (at least 32 bytes; a list to rotate)', undefined);
   const secretList = Array.isArray(options.secret) ? options.secret : [options.secret];
-  if (secretList.length === 0) fail('secret', 'must list at least one secret');
+  if (secretList.length === 0) fail('secret', 'must list at least one secret', 'an empty list');
   const secrets = secretList.map((s, i) => secretBuffer(s, Array.isArray(options.secret) ? `secret[${i}]` : 'secret'));
 
-  const namespace = options.namespace ?? 'sessions';
-  if (typeof namespace !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(namespace)) {
-    fail('namespace', `must be 1-64 letters, digits, _ or -; got ${JSON.stringify(namespace)}`);
-  }
-  const idleMs = positiveMs(options.idleTimeout ?? '30m', 'idleTimeout');
-  const absoluteMs = positiveMs(options.absoluteTimeout ?? '8h', 'absoluteTimeout');
+  const namespace = check.namespace(options.namespace ?? 'sessions', 'namespace');
+  const idleMs = check.positiveDuration(options.idleTimeout ?? '30m', 'idleTimeout');
+  const absoluteMs = check.positiveDuration(options.absoluteTimeout ?? '8h', 'absoluteTimeout');
   if (idleMs > absoluteMs)
-    fail('idleTimeout', `(${idleMs} ms) must not be longer than absoluteTimeout (${absoluteMs} ms)`);
+    fail('idleTimeout', `must not be longer than absoluteTimeout (${absoluteMs} ms)`, options.idleTimeout);
 
-  const max = options.maxSessionsPerUser ?? 0;
-  if (typeof max !== 'number' || !Number.isInteger(max) || max < 0) {
-    fail('maxSessionsPerUser', `must be a positive integer (or unset for no limit); got ${JSON.stringify(max)}`);
-  }
-  const onLimit = options.onLimit ?? 'evict-oldest';
-  if (onLimit !== 'reject' && onLimit !== 'evict-oldest') {
-    fail('onLimit', `must be 'reject' or 'evict-oldest'; got ${JSON.stringify(onLimit)}`);
-  }
+  const max = check.positiveInt(options.maxSessionsPerUser ?? Number.POSITIVE_INFINITY, 'maxSessionsPerUser', {
+    unlimited: true,
+  });
+  const onLimit = check.oneOf(options.onLimit ?? 'evict-oldest', 'onLimit', ['reject', 'evict-oldest'] as const);
 
   let bindIp: Required<IpBindingOptions> | undefined;
   const rawBind = options.bindIp ?? false;
   if (rawBind !== false) {
-    const spec: IpBindingOptions =
+    const spec: IpBindingOptions | null =
       rawBind === true ? { mode: 'exact' } : typeof rawBind === 'string' ? { mode: rawBind } : rawBind;
-    if (!spec || !['exact', 'subnet', 'detect'].includes(spec.mode)) {
-      fail(
-        'bindIp',
-        `must be false, true, 'exact', 'subnet', 'detect' or { mode, ipv4Prefix, ipv6Prefix }; got ${JSON.stringify(rawBind)}`,
-      );
+    if (!spec || typeof spec !== 'object' || !['exact', 'subnet', 'detect'].includes(spec.mode)) {
+      fail('bindIp', "must be false, true, 'exact', 'subnet', 'detect' or { mode, ipv4Prefix, ipv6Prefix }", rawBind);
     }
     bindIp = Object.freeze({
       mode: spec.mode,
@@ -133,14 +122,9 @@ export function resolveSessionOptions(options: SessionManagerOptions): ResolvedS
       ipv6Prefix: prefixLength(spec.ipv6Prefix ?? 64, 128, 'bindIp.ipv6Prefix'),
     });
   }
-  const rawUa = options.bindUserAgent ?? false;
-  if (rawUa !== false && rawUa !== true && rawUa !== 'detect') {
-    fail('bindUserAgent', `must be true, false or 'detect'; got ${JSON.stringify(rawUa)}`);
-  }
-  const serializer = options.serializer ?? json();
-  if (typeof serializer?.encode !== 'function' || typeof serializer.decode !== 'function') {
-    fail('serializer', 'must be a Serializer of @stratacache/serializers (json(), msgpack())');
-  }
+  const rawUa = check.oneOf(options.bindUserAgent ?? false, 'bindUserAgent', [true, false, 'detect'] as const);
+  const serializer = check.serializer<Serializer>(options.serializer ?? json(), 'serializer');
+  if (options.encryption !== undefined) check.object(options.encryption, 'encryption');
   return Object.freeze({
     redis,
     secrets: Object.freeze(secrets),
@@ -154,12 +138,4 @@ export function resolveSessionOptions(options: SessionManagerOptions): ResolvedS
     keyRing: options.encryption === undefined ? undefined : new KeyRing(options.encryption),
     serializer,
   });
-}
-
-/** Checks an address passed to create/get when IP binding is on. */
-export function checkIp(ip: unknown, call: string): string {
-  if (typeof ip !== 'string' || !normalizeIp(ip)) {
-    fail(`${call}: options.ip`, `must be the client's IP address while bindIp is on; got ${JSON.stringify(ip)}`);
-  }
-  return normalizeIp(ip)?.address as string;
 }

@@ -5,7 +5,9 @@
  * their HMAC, and a `set` for an id the manager did not issue, or for a session
  * that already ended, writes nothing.
  */
+import { ConfigError, check } from '@stratacache/core-client';
 import { SessionLimitError } from './errors.js';
+import { isWellFormedId, SESSION_ID_LENGTH } from './ids.js';
 import type { SessionManager } from './manager.js';
 
 /** A Node-style callback. */
@@ -49,6 +51,11 @@ export function cookieTtl(session: object): number | undefined {
   return undefined;
 }
 
+/** What an id looks like, without showing it. */
+function describeId(sid: unknown): string {
+  return typeof sid === 'string' ? `${sid.length} characters` : `a ${typeof sid}`;
+}
+
 function settle<R>(promise: Promise<R>, callback: StoreCallback<R> | undefined): Promise<R> {
   if (callback)
     promise.then(
@@ -70,7 +77,10 @@ export class CallbackStore {
     options: SessionStoreOptions = {},
   ) {
     this.genid = () => manager.issueId();
-    const pick = options.userId;
+    const pick =
+      check.object<SessionStoreOptions>(options, 'options').userId === undefined
+        ? undefined
+        : check.function<NonNullable<SessionStoreOptions['userId']>>(options.userId, 'userId');
     this.userIdOf = pick
       ? (session) => {
           const id = pick(session);
@@ -93,9 +103,11 @@ export class CallbackStore {
   /**
    * Saves `session` under `sid`: replaces an existing session's data, or
    * creates it when `sid` came from `genid` in this process. A set for any other
-   * id writes nothing and succeeds (so a request racing a logout cannot bring
-   * the session back). Over the per-user limit with `onLimit: 'reject'`, it
-   * fails with a `SessionLimitError`.
+   * id of the store's shape writes nothing and succeeds (so a request racing a
+   * logout cannot bring the session back). An id of another shape (the
+   * framework made its own: `genid: store.genid` is missing) fails with a
+   * `ConfigError` saying so. Over the per-user limit with `onLimit: 'reject'`,
+   * it fails with a `SessionLimitError`.
    */
   set(sid: string, session: object, callback?: StoreCallback): Promise<void> {
     return settle(this.save(sid, session), callback);
@@ -147,6 +159,15 @@ export class CallbackStore {
   }
 
   private async save(sid: string, session: object): Promise<void> {
+    // Only ids from store.genid can create a session (a forged or stale id must not). An id of
+    // another shape means the framework made its own: every login would "succeed" and store
+    // nothing, so this fails loudly instead.
+    if (!isWellFormedId(sid)) {
+      throw new ConfigError(
+        `The session store was asked to save a session under an id it did not issue (${describeId(sid)}, not a ${SESSION_ID_LENGTH}-character id from store.genid), so nothing can be stored. Pass genid: store.genid to express-session (idGenerator: store.genid to @fastify/session).`,
+        { context: { option: 'genid' } },
+      );
+    }
     const ttl = cookieTtl(session);
     if (ttl !== undefined && ttl <= 0) {
       await this.manager.destroy(sid);

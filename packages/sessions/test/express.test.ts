@@ -21,12 +21,23 @@ afterAll(() => {
   for (const s of servers) s.close();
 });
 
-async function start(options: Partial<SessionManagerOptions> = {}, cookie: session.CookieOptions = { maxAge: 60_000 }) {
+async function start(
+  options: Partial<SessionManagerOptions> = {},
+  cookie: session.CookieOptions = { maxAge: 60_000 },
+  { withGenid = true } = {},
+) {
   const sessions = createSessionManager<Record<string, unknown>>({ redis: client(), secret: SECRET, ...options });
   const store = createExpressStore(session, sessions);
   const app = express();
   app.use(
-    session({ store, genid: store.genid, secret: COOKIE_SECRET, resave: false, saveUninitialized: false, cookie }),
+    session({
+      store,
+      ...(withGenid ? { genid: store.genid } : {}),
+      secret: COOKIE_SECRET,
+      resave: false,
+      saveUninitialized: false,
+      cookie,
+    }),
   );
   app.post('/login/:user', (req, res, next) => {
     // A new id on login (session fixation), then the user.
@@ -50,8 +61,9 @@ async function start(options: Partial<SessionManagerOptions> = {}, cookie: sessi
   app.post('/logout', (req, res, next) => {
     req.session.destroy((error) => (error ? next(error) : res.json({ ok: true })));
   });
-  app.use((error: { code?: string }, _req: Request, res: Response, _next: NextFunction) => {
-    res.status(error.code === 'E_SESSION_LIMIT' ? 429 : 500).json({ code: error.code ?? 'E_UNKNOWN' });
+  app.use((error: { code?: string; message?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    const status = error.code === 'E_SESSION_LIMIT' ? 429 : 500;
+    res.status(status).json({ code: error.code ?? 'E_UNKNOWN', message: error.message });
   });
   const listener = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => listener.once('listening', resolve));
@@ -162,10 +174,28 @@ describe('express-session store', () => {
     expect((await sessions.peek(sid)).valid).toBe(false);
   });
 
+  it('fails the first login loudly when express-session is set up without genid: store.genid', async () => {
+    // It used to answer 200 and store nothing: express-session's own ids are not the store's.
+    const { sessions, browser } = await start({}, { maxAge: 60_000 }, { withGenid: false });
+    const b = browser();
+    const login = await b.request('POST', '/login/gil');
+    expect(login.status).toBe(500);
+    expect(login.body).toMatchObject({
+      code: 'E_CONFIG',
+      message: expect.stringMatching(/Pass genid: store\.genid to express-session/),
+    });
+    expect(await sessions.count('gil')).toBe(0);
+    expect((await sessions.stats()).active).toBe(0);
+    // A later request's automatic save fails the same way (express-session reports it after the
+    // response, to next()): still nothing stored.
+    await b.request('POST', '/add/x');
+    expect((await sessions.stats()).active).toBe(0);
+  });
+
   it("refuses a login over the limit with 'reject' (SessionLimitError -> 429)", async () => {
     const { sessions, base } = await start({ maxSessionsPerUser: 1, onLimit: 'reject' });
     expect((await new Browser(base).request('POST', '/login/fay')).status).toBe(200);
-    expect((await new Browser(base).request('POST', '/login/fay')).body).toEqual({ code: 'E_SESSION_LIMIT' });
+    expect((await new Browser(base).request('POST', '/login/fay')).body).toMatchObject({ code: 'E_SESSION_LIMIT' });
     expect(await sessions.count('fay')).toBe(1);
   });
 

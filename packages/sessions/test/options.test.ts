@@ -17,9 +17,15 @@ describe('options', () => {
     [
       'idle over absolute',
       { idleTimeout: '2h', absoluteTimeout: '1h' },
-      /^idleTimeout .* must not be longer than absoluteTimeout/,
+      /^idleTimeout must not be longer than absoluteTimeout \(3600000 ms\); got "2h"/,
     ],
     ['bad limit', { maxSessionsPerUser: 1.5 }, /^maxSessionsPerUser must be/],
+    // 0 used to mean "no limit" silently; Infinity (or leaving it unset) says that now.
+    [
+      'a limit of 0',
+      { maxSessionsPerUser: 0 },
+      /^maxSessionsPerUser must be a positive integer \(or Infinity for no limit\); got 0/,
+    ],
     ['bad policy', { onLimit: 'drop' as never }, /^onLimit must be/],
     ['bad bindIp', { bindIp: 'nearby' as never }, /^bindIp must be/],
     ['bad prefix', { bindIp: { mode: 'subnet', ipv4Prefix: 33 } }, /^bindIp.ipv4Prefix must be/],
@@ -45,7 +51,7 @@ describe('options', () => {
       namespace: 'sessions',
       idleMs: 30 * 60_000,
       absoluteMs: 8 * 3_600_000,
-      maxSessionsPerUser: 0,
+      maxSessionsPerUser: Number.POSITIVE_INFINITY,
       onLimit: 'evict-oldest',
       bindIp: undefined,
       bindUserAgent: undefined,

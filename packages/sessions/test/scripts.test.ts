@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { luaScripts } from '../src/index.js';
+import { luaScripts } from '../src/lua.generated.js';
 
 describe('Lua scripts', () => {
   it('are regenerated: embed-lua --check passes', () => {

@@ -9,6 +9,7 @@
  * - `resolvePostgres`, `resolveMysql`: the databases of tests (env URL, local server, PGlite / a clear error).
  */
 
+export { BAD_OPTION_VALUES, badEnumValues, expectConfigError, shown } from './bad-options.js';
 export { dockerAnswers } from './docker.js';
 export type { RedisTestFixtures } from './fixtures.js';
 export { connectTestRedis, redisTest, testRedisUrl } from './fixtures.js';

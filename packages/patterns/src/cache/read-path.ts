@@ -29,7 +29,7 @@ export interface Found {
 
 const NEEDS_ENCODING = /[%:{}]/;
 /** A lone surrogate: two such ids would be one Redis key once encoded as UTF-8. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATE = /\p{Cs}/u;
 /** An empty key. */
 export const MISS: Found = Object.freeze({ state: 'miss', seen: null }) as Found;
 
@@ -135,9 +135,22 @@ export function readRedis(
   return redis
     .run('get', (c) => c.getBuffer(rk))
     .then(
-      (buf) => judge(ns, key, rk, buf, opts, mark, counted),
+      (buf) =>
+        ns.ctx.clock.synced
+          ? judge(ns, key, rk, buf, opts, mark, counted)
+          : judgeOnceSynced(ns, key, rk, buf, opts, mark, counted),
       (error: unknown): Found => ({ state: 'error', error }),
     );
+}
+
+/**
+ * The first reads of a new client wait for its first clock sample (one TIME,
+ * taken when the connection became ready): judging by this process's own
+ * clock could call an entry expired that every other instance calls fresh.
+ */
+async function judgeOnceSynced(...args: Parameters<typeof judge>): Promise<Found> {
+  await args[0].ctx.clock.ready().catch(() => {}); // Redis answered the GET; if TIME fails, the local clock it is
+  return judge(...args);
 }
 
 /** Reads `keys`: memory hits first, the rest in one batched Redis read. Counts one lookup per key and tier. */
@@ -176,6 +189,7 @@ export async function lookupMany(
     }
     return { values, found, rks };
   }
+  if (!clock.synced) await clock.ready().catch(() => {});
   await Promise.all(
     rest.map(async (i, j) => {
       const key = keys[i] as string;

@@ -7,7 +7,12 @@
  * (a memory miss, then a Redis hit, say). Re-reads a load makes while it
  * waits for another process's lock are not lookups and are not counted.
  */
-import { type CacheStats, emptyStats, listening, publish } from '../diagnostics.js';
+import { channel } from 'node:diagnostics_channel';
+import { type CacheStats, emptyStats, listening, PatternsChannels, publish } from '../diagnostics.js';
+
+// The hit path's channels held directly: one property read when nobody listens.
+const HIT = channel(PatternsChannels.hit);
+const MISS = channel(PatternsChannels.miss);
 
 /** Why a stale value was served. */
 export type StaleReason = 'factory-error' | 'factory-timeout' | 'redis-error' | 'backoff';
@@ -24,13 +29,13 @@ export class Telemetry {
   hit(key: string, tier: 'memory' | 'redis'): void {
     if (tier === 'memory') this.counters.memoryHits++;
     else this.counters.redisHits++;
-    if (listening('hit')) publish('hit', { namespace: this.namespace, key, tier });
+    if (HIT.hasSubscribers) HIT.publish({ namespace: this.namespace, key, tier });
   }
 
   miss(key: string, tier: 'memory' | 'redis'): void {
     if (tier === 'memory') this.counters.memoryMisses++;
     else this.counters.redisMisses++;
-    if (listening('miss')) publish('miss', { namespace: this.namespace, key, tier });
+    if (MISS.hasSubscribers) MISS.publish({ namespace: this.namespace, key, tier });
   }
 
   stale(key: string, reason: StaleReason): void {

@@ -1,0 +1,73 @@
+/**
+ * redis.clock: the Redis server's time estimated locally. Its bounds must
+ * hold against the server's own TIME, it must not move with this process's
+ * wall clock, and it must resample after a reconnect.
+ */
+import { describe, expect, it } from 'vitest';
+import { RedisClock } from '../src/index.js';
+import { client, eventually, server } from './helpers.js';
+
+const serverNow = async (redis: ReturnType<typeof client>) => {
+  const [s, us] = await redis.client.time();
+  return Number(s) * 1000 + Number(us) / 1000;
+};
+
+describe('redis.clock', () => {
+  it('brackets the server time with lower() and upper()', async () => {
+    const redis = client();
+    await redis.clock.ready();
+    expect(redis.clock.synced).toBe(true);
+    for (let i = 0; i < 20; i++) {
+      const lower = redis.clock.lower();
+      const time = await serverNow(redis);
+      const upper = redis.clock.upper();
+      expect(lower).toBeLessThanOrEqual(time);
+      expect(time).toBeLessThanOrEqual(upper);
+    }
+    expect(redis.clock.doubt()).toBeLessThan(1000);
+  });
+
+  it('does not follow this process when its wall clock jumps', async () => {
+    const redis = client();
+    await redis.clock.ready();
+    const realNow = Date.now;
+    Date.now = () => realNow() + 3_600_000;
+    try {
+      const time = await serverNow(redis);
+      expect(Math.abs(redis.clock.now() - time)).toBeLessThan(1000);
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
+  it('falls back to the local clock before its first sample, with unbounded doubt', () => {
+    const clock = new RedisClock(() => new Promise(() => {}));
+    expect(clock.synced).toBe(false);
+    expect(clock.doubt()).toBe(Number.POSITIVE_INFINITY);
+    expect(Math.abs(clock.now() - Date.now())).toBeLessThan(50);
+  });
+
+  it('keeps the tightest sample, and rejects ready() when the server cannot be read', async () => {
+    let calls = 0;
+    const clock = new RedisClock(async () => {
+      calls++;
+      throw new Error('down');
+    });
+    await expect(clock.ready()).rejects.toThrow('down');
+    expect(calls).toBe(1);
+    expect(clock.synced).toBe(false);
+  });
+
+  it('samples the server again after a reconnect', async () => {
+    const s = await server();
+    const redis = client({ url: s.url });
+    await redis.clock.ready();
+    await s.restart();
+    // The reconnect's 'ready' resamples: the estimate still brackets the server's time.
+    await eventually(async () => (await redis.client.ping().catch(() => '')) === 'PONG');
+    const lower = redis.clock.lower();
+    const time = await serverNow(redis);
+    expect(lower).toBeLessThanOrEqual(time);
+    expect(time).toBeLessThanOrEqual(redis.clock.upper());
+  });
+});

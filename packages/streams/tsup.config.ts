@@ -1,0 +1,11 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: { index: 'src/index.ts', kafka: 'src/kafka.ts' },
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  target: 'node20',
+  treeshake: true,
+  external: ['ioredis', '@stratacache/core-client', 'kafkajs'],
+});
