@@ -27,7 +27,6 @@ const generator = startOrderGenerator(services);
 const app = await buildApp(services, {
   reindex: reindex.status,
   generator: generator.status,
-  streamKey: generator.streamKey,
 });
 await app.listen({ host: '127.0.0.1', port: config.port });
 const url = `http://127.0.0.1:${config.port}`;

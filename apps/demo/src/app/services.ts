@@ -9,6 +9,7 @@
  * - coordination: fenced locks (checkout), task claims (reindex, order generator),
  *   rate limiters (login, search);
  * - sessions: logins with a device limit and IP binding in detect mode;
+ * - streams: orders and revenue per minute from the orders stream (exactly once);
  * - metrics: Prometheus metrics of all of the above, liveness and readiness.
  */
 import { createLocks, createRateLimiter, createTaskClaims } from '@stratacache/coordination';
@@ -28,10 +29,12 @@ import { msgpack } from '@stratacache/serializers';
 import { createSessionManager, type SessionManager } from '@stratacache/sessions';
 import { createSqlCache, type SqlCache } from '@stratacache/sql-cache';
 import { pgDriver } from '@stratacache/sql-cache/pg';
+import type { WindowAggregator } from '@stratacache/streams';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import type { InstanceConfig } from './config.js';
 import { createViewCounter, type ViewCounter } from './views.js';
+import { createOrdersWindows } from './windows.js';
 
 /** Data kept in a shop session. */
 export interface ShopSession {
@@ -55,6 +58,10 @@ export interface Services {
   limiters: { login: ReturnType<typeof createRateLimiter>; search: ReturnType<typeof createRateLimiter> };
   sessions: SessionManager<ShopSession>;
   views: ViewCounter;
+  /** The Redis Stream of order events (generated and real). */
+  ordersStream: string;
+  /** Per-minute windows over `ordersStream`. */
+  windows: WindowAggregator;
   registry: Registry;
   metrics: MetricsHandle;
   health: Health;
@@ -115,6 +122,10 @@ export async function createServices(config: InstanceConfig): Promise<Services> 
 
   const views = createViewCounter(redis, pool, config.instance);
   await views.start();
+  const ordersStream = redis.keys('shop').key('stream', 'orders');
+  const windows = createOrdersWindows(redis, ordersStream, config.instance);
+  await windows.start();
+  const windowChecks = windows.healthChecks();
 
   const health = createHealth({
     redis,
@@ -127,6 +138,12 @@ export async function createServices(config: InstanceConfig): Promise<Services> 
         await pool.query('SELECT 1');
         return true;
       },
+      // The orders stream's consumer (connected, not far behind): the streams package's own ready checks.
+      ...Object.fromEntries(
+        Object.entries(windowChecks.ready)
+          .filter(([name]) => name !== 'breaker') // the same breaker as above
+          .map(([name, check]) => [`orders-${name}`, check]),
+      ),
     },
   });
 
@@ -146,6 +163,8 @@ export async function createServices(config: InstanceConfig): Promise<Services> 
     },
     sessions,
     views,
+    ordersStream,
+    windows,
     registry,
     metrics,
     health,
@@ -153,6 +172,7 @@ export async function createServices(config: InstanceConfig): Promise<Services> 
     async close() {
       // The journal first (it drains into PostgreSQL), then what depends on Redis, then the connections.
       await views.close().catch((e) => console.error('closing the view journal:', (e as Error).message));
+      await windows.stop().catch((e) => console.error('stopping the order windows:', (e as Error).message));
       sql.close();
       cache.close();
       sqlStore.close();

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { type Child, startChild } from './children.js';
 import { DemoStartError } from './fatal.js';
 import { bindablePort } from './ports.js';
+import { redactUrl } from './redact.js';
 
 /** The database the demo runs on. */
 export interface DemoDatabase {
@@ -52,21 +53,11 @@ async function checkReachable(url: string): Promise<void> {
     await client.query('SELECT 1');
   } catch (error) {
     throw new DemoStartError(
-      `Cannot reach PostgreSQL at DATABASE_URL=${redact(url)} (${(error as Error).message}). ` +
+      `Cannot reach PostgreSQL at DATABASE_URL=${redactUrl(url)} (${(error as Error).message}). ` +
         'Start that server, fix the URL, or unset DATABASE_URL to use the embedded database (PGlite).',
     );
   } finally {
     await client.end().catch(() => {});
-  }
-}
-
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable URL)';
   }
 }
 

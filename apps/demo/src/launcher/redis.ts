@@ -7,10 +7,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRedis, redactUrl } from '@stratacache/core-client';
+import { createRedis } from '@stratacache/core-client';
 import { type Child, startChild } from './children.js';
 import { DemoStartError } from './fatal.js';
 import { bindablePort } from './ports.js';
+import { redactUrl } from './redact.js';
 
 /** The Redis the demo runs on. */
 export interface DemoRedis {

@@ -1,26 +1,60 @@
 /**
- * The tour's operations steps: the per-minute order windows (or why they are
- * not there yet) and a metrics scrape of both instances.
+ * The tour's operations steps: the per-minute order windows and a metrics
+ * scrape of both instances.
  */
 
 import type { TourContext } from './context.js';
-import { call } from './http.js';
+import { call, eventually } from './http.js';
 
-/** `GET /stats/orders`: the windows once @stratacache/streams exists; until then a 503 that says so. */
+/** `GET /stats/orders`: per-minute windows of the orders stream, the current one filling up. */
 export async function windowsStep(t: TourContext) {
-  t.step('9. Orders per minute (windowed aggregates)');
-  const stats = await call('GET', `${t.a}/stats/orders`);
-  if (stats.status === 503 && stats.body.error === 'windows-unavailable') {
-    t.say(`   ${stats.status}: ${stats.body.message}`);
-    t.say(
-      `   The generator has appended ${stats.body.stream?.length} events to ${stats.body.stream?.key} so far (instance ${stats.body.stream?.generatedBy}).`,
-    );
-    t.check(Number(stats.body.stream?.length) > 0, 'order events are flowing into the Redis Stream');
-    return { available: false as const, stats };
+  t.step('9. Orders per minute: windows over a Redis Stream');
+  const read = async (base: string) => (await call('GET', `${base}/stats/orders?count=3`)).body as OrdersStats;
+  const first = await eventually(async () => {
+    const r = await read(t.a);
+    return r.minutes?.length ? r : undefined;
+  }, 15_000);
+  if (!first) {
+    t.check(false, 'the windows have data within 15 s');
+    return { first, second: undefined };
   }
-  t.say(`   ${stats.status}: ${JSON.stringify(stats.body).slice(0, 300)}`);
-  t.check(stats.status === 200, 'the windows answer');
-  return { available: true as const, stats };
+  const current = first.minutes[0] as OrdersStats['minutes'][number];
+  // The same minute read on the other instance a moment later: it has grown (or the minute turned).
+  const second = await eventually(async () => {
+    const r = await read(t.b);
+    const now = r.minutes?.[0];
+    return now && (now.start !== current.start || now.orders > current.orders) ? r : undefined;
+  }, 15_000);
+  const show = (label: string, stats: OrdersStats) => {
+    t.say(`   ${label} (instance ${stats.instance}):`);
+    for (const m of stats.minutes)
+      t.say(
+        `     ${m.start.slice(11, 16)}  ${String(m.orders).padStart(4)} orders  ${String(m.units).padStart(4)} units  ${(m.revenueCents / 100).toFixed(2).padStart(9)} revenue  ~${m.products} products  ${JSON.stringify(m.bySource)}${m.final ? '  final' : '  (open)'}`,
+      );
+  };
+  show('GET /stats/orders', first);
+  if (second) show('a moment later', second);
+  t.say(`   The generator (on instance ${first.stream.generatedBy}) and every checkout append to ${first.stream.key}.`);
+  t.say('   Both instances consume it in one group (each its share); every event changes its minute exactly once,');
+  t.say('   because the offset is stored by the same Lua script that applies the event.');
+  t.check(first.minutes.length > 0 && current.orders > 0, 'the windows have orders');
+  t.check(second !== undefined, 'the current window fills up, and both instances read the same windows');
+  return { first, second };
+}
+
+/** What `/stats/orders` answers. */
+export interface OrdersStats {
+  instance: string;
+  minutes: {
+    start: string;
+    orders: number;
+    units: number;
+    revenueCents: number;
+    products: number;
+    bySource: Record<string, number>;
+    final: boolean;
+  }[];
+  stream: { key: string; generatedBy: string | null };
 }
 
 /** A scrape of `/metrics` on both instances. */
@@ -43,6 +77,7 @@ export async function metricsStep(t: TourContext) {
     'stratacache_lock_acquisitions_total',
     'stratacache_ratelimit_decisions_total',
     'stratacache_sessions_created_total',
+    'stratacache_stream_records_total',
   ]) {
     const line = sa.find((l) => l.startsWith(prefix));
     if (line) t.say(`     ${line}`);

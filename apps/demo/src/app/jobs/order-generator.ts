@@ -24,7 +24,7 @@ export function startOrderGenerator(s: Services): {
   stop(): Promise<void>;
 } {
   const status: GeneratorStatus = { appended: 0, errors: 0 };
-  const streamKey = s.keys.key('stream', 'orders');
+  const streamKey = s.ordersStream;
   const perSecond = s.config.ordersPerSecond;
   let running: Promise<void> | undefined;
   let seed = s.config.instance.charCodeAt(0) * 7919;
@@ -38,6 +38,9 @@ export function startOrderGenerator(s: Services): {
     const claim = await s.claims.ensureClaimTask('order-generator', { ttl: '5s' });
     status.owner = claim.owner;
     if (claim.status === 'held') return;
+    await s.redis.clock.ready();
+    // Event time on Redis's clock, so both instances' events agree on the minute they belong to.
+    const time = String(Math.round(s.redis.clock.now()));
     const batch = s.redis.client.pipeline();
     for (let i = 0; i < perSecond; i++) {
       const productId = 1 + Math.floor(random() * 200);
@@ -49,6 +52,8 @@ export function startOrderGenerator(s: Services): {
         '~',
         '100000',
         '*',
+        'time',
+        time,
         'source',
         'generator',
         'productId',

@@ -135,7 +135,9 @@ async function place(
 
 /** Appends a committed order to the orders stream, next to the generated events. */
 async function publishOrder(s: Services, order: Order): Promise<void> {
-  const key = s.keys.key('stream', 'orders');
+  const key = s.ordersStream;
+  await s.redis.clock.ready();
+  const time = String(Math.round(s.redis.clock.now()));
   await s.redis.run('xadd', (c) =>
     c.xadd(
       key,
@@ -143,6 +145,8 @@ async function publishOrder(s: Services, order: Order): Promise<void> {
       '~',
       '100000',
       '*',
+      'time',
+      time,
       'source',
       'checkout',
       'orderId',

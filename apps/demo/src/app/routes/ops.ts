@@ -9,12 +9,12 @@ import type { FastifyInstance } from 'fastify';
 import type { GeneratorStatus } from '../jobs/order-generator.js';
 import type { ReindexStatus } from '../jobs/reindex.js';
 import type { Services } from '../services.js';
+import { ORDERS_PER_MINUTE, recentMinutes } from '../windows.js';
 
 /** The jobs' live status, for `/jobs` and `/stats/orders`. */
 export interface JobsView {
   reindex: ReindexStatus;
   generator: GeneratorStatus;
-  streamKey: string;
 }
 
 const ENDPOINTS = [
@@ -30,7 +30,7 @@ const ENDPOINTS = [
   'GET    /me/sessions, DELETE /me/sessions/:ref   your devices (at most 2), revoke one',
   'POST   /checkout                          {"productId": 1, "qty": 1} under a fenced lock; Idempotency-Key header',
   'GET    /jobs                              the reindex job: which instance claimed each period',
-  'GET    /stats/orders                      orders and revenue per minute (needs @stratacache/streams)',
+  'GET    /stats/orders?count=10             orders and revenue per minute (@stratacache/streams windows)',
   'GET    /metrics, /healthz, /readyz        Prometheus metrics, liveness, readiness',
 ];
 
@@ -54,17 +54,17 @@ export async function opsRoutes(app: FastifyInstance, s: Services, jobs: JobsVie
     };
   });
 
-  app.get('/stats/orders', async (_request, reply) => {
-    // The windows come from @stratacache/streams, which is not in this repository yet. Until it is, this
-    // endpoint says so rather than compute something that would look like the real thing.
-    const length = await s.redis.run('xlen', (c) => c.xlen(jobs.streamKey)).catch(() => null);
-    return reply.code(503).send({
-      error: 'windows-unavailable',
-      message:
-        'Per-minute order windows need @stratacache/streams (createWindowAggregator), which has not landed in this ' +
-        'repository yet. The order events are being written to the Redis Stream below; the windows will be ' +
-        'computed from it once the package exists.',
-      stream: { key: jobs.streamKey, length, generatedBy: jobs.generator.owner ?? null },
+  app.get<{ Querystring: { count?: string } }>('/stats/orders', async (request, reply) => {
+    const count = Math.min(60, Math.max(1, Number(request.query.count ?? 10) || 10));
+    const minutes = await recentMinutes(s.windows, count);
+    const stats = s.windows.stats();
+    return reply.send({
+      instance: s.config.instance,
+      series: ORDERS_PER_MINUTE,
+      minutes,
+      stream: { key: s.ordersStream, generatedBy: jobs.generator.owner ?? null },
+      // What this instance's consumer applied: the two instances split the stream between them.
+      thisInstance: { records: stats.totals.records, applied: stats.totals.applied, duplicate: stats.totals.duplicate },
     });
   });
 }
