@@ -157,9 +157,11 @@ export async function createServices(config: InstanceConfig): Promise<Services> 
     sql,
     locks,
     claims: createTaskClaims(redis, { namespace: 'shop-jobs', owner: `instance-${config.instance}` }),
+    // sliding-log: exact over any window (it keeps one entry per request, which these small limits
+    // make cheap), so "10 per 10 s" means exactly that, also across a window edge.
     limiters: {
-      login: createRateLimiter(redis, { name: 'login', limit: 5, window: '1m' }),
-      search: createRateLimiter(redis, { name: 'search', limit: 10, window: '10s' }),
+      login: createRateLimiter(redis, { name: 'login', algorithm: 'sliding-log', limit: 5, window: '1m' }),
+      search: createRateLimiter(redis, { name: 'search', algorithm: 'sliding-log', limit: 10, window: '10s' }),
     },
     sessions,
     views,

@@ -84,7 +84,9 @@ export async function rateLimitStep(t: TourContext) {
     'retry-after',
   ])
     t.say(`     ${name}: ${h[name]}`);
-  t.say('   One sliding-window counter in Redis (a Lua script on its clock) for both instances, so the limit is per');
+  t.say(
+    '   One sliding log in Redis (a Lua script on its clock, exact over any 10 s) for both instances, so the limit is per',
+  );
   t.say(
     '   client, not per instance. RateLimit-Limit/-Remaining/-Reset are the widely used fields of the earlier IETF',
   );
@@ -151,11 +153,13 @@ export async function checkoutStep(t: TourContext, productId = 7) {
 export async function fencingStep(t: TourContext, productId = 11) {
   t.step('7. Fencing: a holder paused past its lock is refused');
   await call('PUT', `${t.a}/products/${productId}`, { body: { stock: 5 } });
-  const paused = call('POST', `${t.a}/checkout`, { body: { productId, pauseMs: 1500, lockTtlMs: 500 } });
-  await new Promise((r) => setTimeout(r, 800));
+  // Margins for a busy machine: a's lock (1 s) is gone well before b asks (1.5 s), and b has written
+  // well before a wakes up (3 s).
+  const paused = call('POST', `${t.a}/checkout`, { body: { productId, pauseMs: 3000, lockTtlMs: 1000 } });
+  await new Promise((r) => setTimeout(r, 1500));
   const later = await call('POST', `${t.b}/checkout`, { body: { productId } });
   const stale = await paused;
-  t.say('   a takes the lock (TTL 500 ms) and pauses 1.5 s (a stand-in for a GC pause); the lock expires meanwhile.');
+  t.say('   a takes the lock (TTL 1 s) and pauses 3 s (a stand-in for a GC pause); the lock expires meanwhile.');
   t.say(`   b takes the lock and orders: ${later.status}, fence ${later.body.lock?.fence}`);
   t.say(`   a wakes up and writes with fence ${stale.body.fence}: ${stale.status} ${stale.body.error}`);
   t.say(`     "${stale.body.message}"`);
