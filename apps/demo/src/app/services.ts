@@ -179,6 +179,7 @@ export async function createServices(config: InstanceConfig): Promise<Services> 
       cache.close();
       sqlStore.close();
       metrics.unregister();
+      // At shutdown a connection that is already gone (Redis stopped first) is nothing to report.
       await bus.stop().catch(() => {});
       await pool.end().catch(() => {});
       await redis.close().catch(() => {});

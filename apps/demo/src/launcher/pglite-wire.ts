@@ -173,6 +173,7 @@ export class PgliteWireServer {
   /** The owner went away mid-batch or mid-transaction: end its batch and roll its transaction back. */
   private async abandon(): Promise<void> {
     this.owner = undefined;
+    // Best effort: if PGlite cannot even take these, the next client's statement reports its state.
     await this.db.runExclusive(() => this.db.execProtocolRaw(SYNC)).catch(() => {});
     if (this.db.isInTransaction()) await this.db.exec('ROLLBACK').catch(() => {});
   }

@@ -27,6 +27,7 @@ export function stateFilePath(env: NodeJS.ProcessEnv = process.env): string {
   );
 }
 
+/** Writes the state of the demo this process runs. */
 export function writeState(state: DemoState, path = stateFilePath()): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(state, null, 2)}\n`);
@@ -44,6 +45,7 @@ export function readState(path = stateFilePath()): DemoState | undefined {
   return state;
 }
 
+/** Removes the state file, if it is still this launcher's (`pid`). */
 export function removeState(path = stateFilePath(), pid = process.pid): void {
   // Only our own: another demo may have started since and written its state.
   try {

@@ -86,6 +86,7 @@ export function startOrderGenerator(s: Services): {
     async stop() {
       clearInterval(timer);
       await running;
+      // So the other instance takes over at once; if Redis is gone, the claim ends with its TTL (5 s).
       await s.claims.releaseClaim('order-generator').catch(() => {});
     },
   };
