@@ -56,7 +56,7 @@ function watch(child: Child, what: string): void {
 async function start(): Promise<void> {
   redis = await resolveRedis(env);
   if (redis.child) watch(redis.child, 'redis-server');
-  const prefix = env.REDIS_NS ?? 'stratashop';
+  const prefix = env.REDIS_NS || 'stratashop';
   if (!redis.owned) {
     const cleared = await clearPreviousRun(redis.url, prefix);
     if (cleared > 0)
@@ -65,7 +65,7 @@ async function start(): Promise<void> {
   database = await resolveDatabase(env);
   if (database.child) watch(database.child, 'the embedded database');
 
-  const base = Number(env.DEMO_PORT ?? 3000);
+  const base = Number(env.DEMO_PORT || 3000);
   if (!Number.isInteger(base) || base < 0 || base > 65534)
     throw new DemoStartError(`DEMO_PORT must be a port number; got ${env.DEMO_PORT}`);
   const portA = await bindablePort(base);
@@ -77,7 +77,7 @@ async function start(): Promise<void> {
     DATABASE_URL: database.url,
     DEMO_DB_SCHEMA: database.schema,
     // One secret for both instances (a session made on one is read on the other), new at every start.
-    SESSION_SECRET: env.SESSION_SECRET ?? randomBytes(32).toString('base64url'),
+    SESSION_SECRET: env.SESSION_SECRET || randomBytes(32).toString('base64url'),
   };
   // The instances load their code while the database starts and the shop is seeded.
   const starting = [spawnInstance('a', portA, shared), spawnInstance('b', portB, shared)];

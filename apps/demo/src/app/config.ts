@@ -17,11 +17,20 @@ export interface InstanceConfig {
   ordersPerSecond: number;
 }
 
-/** Reads the configuration; a missing variable is an error naming it (the launcher sets them all). */
+/**
+ * Reads the configuration; a missing or bad variable is an error naming it (the launcher sets the
+ * required ones). An empty variable counts as unset, as in most shells' habits.
+ */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): InstanceConfig {
   const need = (name: string): string => {
     const value = env[name];
     if (!value) throw new Error(`${name} is not set: start the demo with \`pnpm demo\`, which sets it`);
+    return value;
+  };
+  const number = (name: string, fallback: number, min: number): number => {
+    const value = Number(env[name] || fallback);
+    if (!Number.isInteger(value) || value < min)
+      throw new Error(`${name} must be an integer of at least ${min}; got ${env[name]}`);
     return value;
   };
   return {
@@ -29,9 +38,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): InstanceConfig
     port: Number(need('PORT')),
     redisUrl: need('REDIS_URL'),
     databaseUrl: need('DATABASE_URL'),
-    dbSchema: env.DEMO_DB_SCHEMA ?? 'public',
+    dbSchema: env.DEMO_DB_SCHEMA || 'public',
     sessionSecret: need('SESSION_SECRET'),
-    reindexEveryMs: Number(env.DEMO_REINDEX_MS ?? 10_000),
-    ordersPerSecond: Number(env.DEMO_ORDERS_PER_SECOND ?? 2),
+    reindexEveryMs: number('DEMO_REINDEX_MS', 10_000, 500),
+    ordersPerSecond: number('DEMO_ORDERS_PER_SECOND', 2, 0),
   };
 }

@@ -78,7 +78,7 @@ async function startPglite(env: NodeJS.ProcessEnv): Promise<DemoDatabase> {
     env: {
       ...env,
       DEMO_PGLITE_PORT: String(port),
-      DEMO_PGLITE_TEMPLATE: env.DEMO_PGLITE_TEMPLATE ?? templatePath(),
+      DEMO_PGLITE_TEMPLATE: env.DEMO_PGLITE_TEMPLATE || templatePath(),
     },
   });
   const ready = Promise.race([

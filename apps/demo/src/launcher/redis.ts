@@ -44,7 +44,7 @@ export async function resolveRedis(env: NodeJS.ProcessEnv): Promise<DemoRedis> {
     await checkReachable(env.REDIS_URL);
     return { url: env.REDIS_URL, owned: false, stop: async () => {} };
   }
-  return startRedisServer(env.REDIS_SERVER_BIN ?? 'redis-server');
+  return startRedisServer(env.REDIS_SERVER_BIN || 'redis-server');
 }
 
 async function checkReachable(url: string): Promise<void> {

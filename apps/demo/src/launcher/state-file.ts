@@ -23,7 +23,7 @@ export interface DemoState {
 /** The state file: `DEMO_STATE_FILE`, else one under the app's node_modules/.cache. */
 export function stateFilePath(env: NodeJS.ProcessEnv = process.env): string {
   return (
-    env.DEMO_STATE_FILE ?? fileURLToPath(new URL('../../node_modules/.cache/stratashop/state.json', import.meta.url))
+    env.DEMO_STATE_FILE || fileURLToPath(new URL('../../node_modules/.cache/stratashop/state.json', import.meta.url))
   );
 }
 
