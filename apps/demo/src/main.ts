@@ -83,8 +83,12 @@ async function start(): Promise<void> {
   const starting = [spawnInstance('a', portA, shared), spawnInstance('b', portB, shared)];
   for (const i of starting) watch(i.child, `instance ${i.name}`);
   stopFirst.push(...starting.map((i) => i.child));
-  await database.ready;
-  await createSchema(database.url, database.schema);
+  const { seeded } = await database.ready;
+  if (!seeded) {
+    await createSchema(database.url, database.schema);
+    // Before any instance writes: the next start loads this freshly seeded state instead of seeding.
+    await database.keep();
+  }
   const [a, b] = (await Promise.all(starting.map((i) => i.go()))) as [DemoInstance, DemoInstance];
   instances.push(a, b);
   const other = readState(stateFilePath(env));
@@ -134,6 +138,8 @@ stratashop is ready in ${seconds} s: two instances of one shop API sharing Redis
 try {
   await start();
 } catch (error) {
+  // Stopped by a signal while starting: the children exiting is the stop, not a failure to report.
+  if (stopping) await stopping;
   if (error instanceof DemoStartError) {
     console.error(`\nstratashop could not start. ${error.message}\n`);
   } else {

@@ -10,6 +10,7 @@ import { type Child, startChild } from './children.js';
 import { DemoStartError } from './fatal.js';
 import { bindablePort } from './ports.js';
 import { redactUrl } from './redact.js';
+import { SCHEMA_VERSION } from './schema.js';
 
 /** The database the demo runs on. */
 export interface DemoDatabase {
@@ -20,8 +21,13 @@ export interface DemoDatabase {
   /** The schema the demo's tables live in (a search_path the instances set). */
   schema: string;
   child?: Child;
-  /** Resolves once it accepts connections (the embedded one starts in the background meanwhile). */
-  ready: Promise<void>;
+  /**
+   * Resolves once it accepts connections (the embedded one starts in the background meanwhile);
+   * `seeded`: the embedded database came from its kept, already seeded state.
+   */
+  ready: Promise<{ seeded: boolean }>;
+  /** After seeding, before any instance connects: the embedded database keeps this state for the next start. */
+  keep(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -39,7 +45,8 @@ export async function resolveDatabase(env: NodeJS.ProcessEnv): Promise<DemoDatab
       url: env.DATABASE_URL,
       kind: 'external',
       schema: 'stratashop',
-      ready: Promise.resolve(),
+      ready: Promise.resolve({ seeded: false }),
+      keep: async () => {},
       stop: async () => {},
     };
   }
@@ -61,12 +68,12 @@ async function checkReachable(url: string): Promise<void> {
   }
 }
 
-/** Where the initialised PGlite data directory is kept between runs, per PGlite version. */
+/** Where the seeded PGlite database is kept between runs, per PGlite version and schema. */
 function templatePath(): string {
   // The manifest is not in the package's exports: read it from where pnpm linked the package.
   const manifest = readFileSync(`${appDir}node_modules/@electric-sql/pglite/package.json`, 'utf8');
   const { version } = JSON.parse(manifest) as { version: string };
-  return `${appDir}node_modules/.cache/stratashop/pglite-${version}.tgz`;
+  return `${appDir}node_modules/.cache/stratashop/pglite-${version}-${SCHEMA_VERSION}.tgz`;
 }
 
 async function startPglite(env: NodeJS.ProcessEnv): Promise<DemoDatabase> {
@@ -82,11 +89,16 @@ async function startPglite(env: NodeJS.ProcessEnv): Promise<DemoDatabase> {
     },
   });
   const ready = Promise.race([
-    new Promise<boolean>((resolve) => child.process.once('message', () => resolve(true))),
-    child.exited.then(() => false),
-  ]).then((ok) => {
-    if (!ok)
+    new Promise<{ seeded: boolean }>((resolve) =>
+      child.process.on('message', (m: { ready?: boolean; seeded?: boolean }) => {
+        if (m?.ready) resolve({ seeded: m.seeded === true });
+      }),
+    ),
+    child.exited.then(() => undefined),
+  ]).then((answer) => {
+    if (!answer)
       throw new DemoStartError('The embedded database (PGlite) exited before it was ready; its output is above.');
+    return answer;
   });
   ready.catch(() => {}); // awaited by the launcher; never an unhandled rejection meanwhile
   return {
@@ -95,6 +107,19 @@ async function startPglite(env: NodeJS.ProcessEnv): Promise<DemoDatabase> {
     kind: 'embedded',
     schema: 'public',
     child,
+    keep: () =>
+      new Promise<void>((resolve) => {
+        // Kept or not (the child says why), the demo goes on.
+        const done = (m: { kept?: boolean }) => {
+          if (m && 'kept' in m) {
+            child.process.off('message', done);
+            resolve();
+          }
+        };
+        child.process.on('message', done);
+        void child.exited.then(() => resolve());
+        child.process.send({ keep: true });
+      }),
     stop: () => child.stop(),
   };
 }

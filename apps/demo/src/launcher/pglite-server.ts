@@ -4,54 +4,67 @@
  * server on a loopback port (`pglite-wire.ts`), so the instances use the `pg`
  * driver exactly as they would against a real server.
  *
- * A fresh PGlite runs initdb inside WASM (about 4.5 s and 700 MB here); one
- * started from a dump of an initialised data directory skips that (about 1.5 s
- * and 370 MB). The first run writes that dump to `DEMO_PGLITE_TEMPLATE`; later
- * runs load it. The database itself always starts empty: the launcher creates
- * and seeds the schema every time.
+ * A fresh PGlite runs initdb inside WASM (4.5 to 8 s and 700 MB here), and
+ * seeding the shop takes another 2.5 to 4 s. So the first run keeps a dump of
+ * the database right after it was seeded (`DEMO_PGLITE_TEMPLATE`, named after
+ * the PGlite version and the schema's hash); later runs load it (1.5 to 3 s,
+ * half the memory) and start from that same freshly seeded state every time.
  *
- * Talks to the launcher over the IPC channel: `{ ready: true, port }` once it
- * accepts connections; exits when the launcher disconnects (it died) or on SIGTERM.
+ * Talks to the launcher over the IPC channel: `{ ready, port, seeded }` once it
+ * accepts connections (`seeded`: loaded from the template, nothing to seed);
+ * on `{ keep: true }` (sent after seeding, before any instance connects) it
+ * writes the template and answers `{ kept }`. Exits when the launcher
+ * disconnects (it died) or on SIGTERM.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PgliteWireServer } from './pglite-wire.js';
 
 const port = Number(process.env.DEMO_PGLITE_PORT);
 const template = process.env.DEMO_PGLITE_TEMPLATE;
 
-async function open(): Promise<PGlite> {
+async function open(): Promise<{ db: PGlite; seeded: boolean }> {
   if (template && existsSync(template)) {
     try {
-      return await PGlite.create({ loadDataDir: new Blob([readFileSync(template)]) });
+      return { db: await PGlite.create({ loadDataDir: new Blob([readFileSync(template)]) }), seeded: true };
     } catch {
-      // A template from another PGlite version, or a truncated file: start from scratch and rewrite it.
+      // A truncated or unreadable file: start from scratch; the launcher seeds and we rewrite it.
     }
   }
-  const db = await PGlite.create();
-  if (template) {
-    try {
-      const dump = await db.dumpDataDir('gzip');
-      mkdirSync(dirname(template), { recursive: true });
-      // A file of our own, then a rename: a run killed mid-write, or two first runs at once (the tests
-      // start two demos), never leave a truncated template behind.
-      const tmp = `${template}.${process.pid}.tmp`;
-      writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()));
-      renameSync(tmp, template);
-    } catch (error) {
-      console.error(
-        `pglite: could not keep the initialised data directory (${(error as Error).message}); the next start initialises again`,
-      );
-    }
-  }
-  return db;
+  return { db: await PGlite.create(), seeded: false };
 }
 
-const db = await open();
+/** Writes the template: a file of our own, then a rename, so a run killed mid-write (or two first runs at once: the tests start two demos) never leaves a truncated one. */
+async function keep(db: PGlite): Promise<boolean> {
+  if (!template) return false;
+  try {
+    // Nothing else runs meanwhile: the launcher seeded and closed its connection, no instance has connected.
+    const dump = await db.dumpDataDir('gzip');
+    mkdirSync(dirname(template), { recursive: true });
+    const tmp = `${template}.${process.pid}.tmp`;
+    writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()));
+    renameSync(tmp, template);
+    // Templates of earlier PGlite versions or schemas are of no further use.
+    for (const old of readdirSync(dirname(template)))
+      if (old.startsWith('pglite-') && old.endsWith('.tgz') && old !== basename(template))
+        rmSync(join(dirname(template), old), { force: true });
+    return true;
+  } catch (error) {
+    console.error(
+      `pglite: could not keep the seeded database (${(error as Error).message}); the next start seeds again`,
+    );
+    return false;
+  }
+}
+
+const { db, seeded } = await open();
 const server = new PgliteWireServer(db);
 await server.listen(port);
-process.send?.({ ready: true, port });
+process.on('message', (message: { keep?: boolean }) => {
+  if (message?.keep) void keep(db).then((kept) => process.send?.({ kept }));
+});
+process.send?.({ ready: true, port, seeded });
 
 let closing = false;
 async function shutdown(): Promise<void> {
