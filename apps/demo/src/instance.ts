@@ -28,10 +28,22 @@ const app = await buildApp(services, {
   reindex: reindex.status,
   generator: generator.status,
 });
-await app.listen({ host: '127.0.0.1', port: config.port });
-const url = `http://127.0.0.1:${config.port}`;
+// The launcher checked the port when it started us; if something took it meanwhile, any free port will do
+// (the launcher prints the URL we report).
+const port = await listen(config.port).catch(async (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EADDRINUSE' || config.port === 0) throw error;
+  console.log(`port ${config.port} was taken meanwhile; listening on a free port instead`);
+  return listen(0);
+});
+const url = `http://127.0.0.1:${port}`;
 console.log(`instance ${config.instance} listening on ${url}`);
 process.send?.({ ready: true, url });
+
+async function listen(wanted: number): Promise<number> {
+  await app.listen({ host: '127.0.0.1', port: wanted });
+  const address = app.server.address();
+  return typeof address === 'object' && address ? address.port : wanted;
+}
 
 let closing: Promise<void> | undefined;
 function close(): Promise<void> {

@@ -68,8 +68,9 @@ async function start(): Promise<void> {
   const base = Number(env.DEMO_PORT || 3000);
   if (!Number.isInteger(base) || base < 0 || base > 65534)
     throw new DemoStartError(`DEMO_PORT must be a port number; got ${env.DEMO_PORT}`);
-  const portA = await bindablePort(base);
-  const portB = await bindablePort(base === 0 ? 0 : base + 1);
+  // 0: each instance binds a free port itself (no probe, so nothing can take it in between).
+  const portA = base === 0 ? 0 : await bindablePort(base);
+  const portB = base === 0 ? 0 : await bindablePort(base + 1);
   const shared: NodeJS.ProcessEnv = {
     ...env,
     REDIS_URL: redis.url,

@@ -2,7 +2,9 @@
  * The demo end to end, as a user runs it: `pnpm demo` with the embedded
  * defaults (a private redis-server, PGlite) on free ports, the tour's steps
  * over HTTP against both instances, then Ctrl-C, after which no process of the
- * demo may be left.
+ * demo may be left; and the same start killed with SIGKILL, whose reaper must
+ * leave nothing either. One after the other in one file: the first start keeps
+ * the seeded embedded database, the second loads it.
  */
 import { eventually, isProcessAlive } from '@stratacache/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -84,5 +86,22 @@ describe('pnpm demo', () => {
     await eventually(() => processesOf(stateFile).length === 0 && !all.some(isProcessAlive), 10_000).catch(() => {});
     expect(processesOf(stateFile)).toEqual([]);
     expect(all.filter(isProcessAlive)).toEqual([]);
+  });
+
+  it('leaves no process behind when the launcher is killed with SIGKILL (its reaper kills the rest)', {
+    timeout: 120_000,
+  }, async () => {
+    demo = startDemo({ REDIS_URL: undefined, DATABASE_URL: undefined, REDIS_NS: undefined, DEMO_PORT: '0' });
+    const state = await demo.ready();
+    expect(state.pids.every(isProcessAlive)).toBe(true);
+
+    process.kill(state.pid, 'SIGKILL');
+    await demo.exited;
+    const stateFile = demo.stateFile;
+    await eventually(() => !state.pids.some(isProcessAlive) && processesOf(stateFile).length === 0, 15_000).catch(
+      () => {},
+    );
+    expect(state.pids.filter(isProcessAlive)).toEqual([]);
+    expect(processesOf(stateFile)).toEqual([]);
   });
 });

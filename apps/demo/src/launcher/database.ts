@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { type Child, startChild } from './children.js';
 import { DemoStartError } from './fatal.js';
-import { bindablePort } from './ports.js';
 import { redactUrl } from './redact.js';
 import { SCHEMA_VERSION } from './schema.js';
 
@@ -77,17 +76,25 @@ function templatePath(): string {
 }
 
 async function startPglite(env: NodeJS.ProcessEnv): Promise<DemoDatabase> {
-  const port = await bindablePort(0);
   const script = fileURLToPath(new URL('./pglite-server.ts', import.meta.url));
   const child = startChild('pglite', process.execPath, ['--import', 'tsx', script], {
     cwd: appDir,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: {
       ...env,
-      DEMO_PGLITE_PORT: String(port),
       DEMO_PGLITE_TEMPLATE: env.DEMO_PGLITE_TEMPLATE || templatePath(),
     },
   });
+  // The child binds a free port first and says which; PGlite starts after that.
+  const port = await Promise.race([
+    new Promise<number>((resolve) =>
+      child.process.on('message', (m: { listening?: boolean; port?: number }) => {
+        if (m?.listening && m.port) resolve(m.port);
+      }),
+    ),
+    child.exited.then(() => undefined),
+  ]);
+  if (!port) throw new DemoStartError('The embedded database (PGlite) exited before it listened; its output is above.');
   const ready = Promise.race([
     new Promise<{ seeded: boolean }>((resolve) =>
       child.process.on('message', (m: { ready?: boolean; seeded?: boolean }) => {

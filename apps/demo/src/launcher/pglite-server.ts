@@ -10,8 +10,8 @@
  * the PGlite version and the schema's hash); later runs load it (1.5 to 3 s,
  * half the memory) and start from that same freshly seeded state every time.
  *
- * Talks to the launcher over the IPC channel: `{ ready, port, seeded }` once it
- * accepts connections (`seeded`: loaded from the template, nothing to seed);
+ * Talks to the launcher over the IPC channel: `{ listening, port }` as soon as
+ * its port is bound, `{ ready, port, seeded }` once PGlite runs (`seeded`: loaded from the template, nothing to seed);
  * on `{ keep: true }` (sent after seeding, before any instance connects) it
  * writes the template and answers `{ kept }`. Exits when the launcher
  * disconnects (it died) or on SIGTERM.
@@ -21,7 +21,6 @@ import { basename, dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PgliteWireServer } from './pglite-wire.js';
 
-const port = Number(process.env.DEMO_PGLITE_PORT);
 const template = process.env.DEMO_PGLITE_TEMPLATE;
 
 async function open(): Promise<{ db: PGlite; seeded: boolean }> {
@@ -58,9 +57,13 @@ async function keep(db: PGlite): Promise<boolean> {
   }
 }
 
+// The port first (the OS picks a free one as we bind it, so nothing can take it between a probe and
+// the bind), then the database: the launcher hands the URL to the instances while PGlite starts.
+const server = new PgliteWireServer();
+const port = await server.listen(0);
+process.send?.({ listening: true, port });
 const { db, seeded } = await open();
-const server = new PgliteWireServer(db);
-await server.listen(port);
+server.attach(db);
 process.on('message', (message: { keep?: boolean }) => {
   if (message?.keep) void keep(db).then((kept) => process.send?.({ kept }));
 });

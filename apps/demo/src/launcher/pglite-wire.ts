@@ -80,7 +80,11 @@ export function lastReadyStatus(output: Uint8Array): string | undefined {
   return status;
 }
 
-/** The server. `listen(port)` on 127.0.0.1; `close()` stops it. */
+/**
+ * The server. `listen(port)` on 127.0.0.1 (0: a free port, resolved), `close()` stops it. The
+ * database may come later (`attach`): the port can be known, and bound, before PGlite has started;
+ * connections made meanwhile wait.
+ */
 export class PgliteWireServer {
   private readonly server: Server;
   private readonly waiting: Connection[] = [];
@@ -89,15 +93,28 @@ export class PgliteWireServer {
   private running = false;
   private readonly sockets = new Set<Socket>();
 
-  constructor(private readonly db: PGlite) {
+  private db: PGlite | undefined;
+
+  constructor(db?: PGlite) {
+    this.db = db;
     this.server = createServer((socket) => this.accept(socket));
   }
 
-  listen(port: number): Promise<void> {
+  /** Listens on 127.0.0.1:`port`; resolves the port (the one the OS chose for 0). */
+  listen(port: number): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => resolve());
+      this.server.listen(port, '127.0.0.1', () => {
+        const address = this.server.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
     });
+  }
+
+  /** Gives the server its database; connections that arrived before it go on. */
+  attach(db: PGlite): void {
+    this.db = db;
+    void this.drain();
   }
 
   /** Stops listening and ends every connection. */
@@ -129,7 +146,8 @@ export class PgliteWireServer {
 
   /** Runs messages, one connection's turn at a time, until nothing is pending. */
   private async drain(): Promise<void> {
-    if (this.running) return;
+    const db = this.db;
+    if (this.running || !db) return;
     this.running = true;
     try {
       for (;;) {
@@ -150,7 +168,7 @@ export class PgliteWireServer {
         this.owner = connection;
         let output: Uint8Array;
         try {
-          output = await this.db.runExclusive(() => this.db.execProtocolRaw(message));
+          output = await db.runExclusive(() => db.execProtocolRaw(message));
         } catch (error) {
           // Not an SQL error (those come back as ErrorResponse messages): the connection cannot go on.
           console.error(`pglite: a client's message failed: ${(error as Error).message}`);
@@ -173,8 +191,10 @@ export class PgliteWireServer {
   /** The owner went away mid-batch or mid-transaction: end its batch and roll its transaction back. */
   private async abandon(): Promise<void> {
     this.owner = undefined;
+    const db = this.db;
+    if (!db) return;
     // Best effort: if PGlite cannot even take these, the next client's statement reports its state.
-    await this.db.runExclusive(() => this.db.execProtocolRaw(SYNC)).catch(() => {});
-    if (this.db.isInTransaction()) await this.db.exec('ROLLBACK').catch(() => {});
+    await db.runExclusive(() => db.execProtocolRaw(SYNC)).catch(() => {});
+    if (db.isInTransaction()) await db.exec('ROLLBACK').catch(() => {});
   }
 }

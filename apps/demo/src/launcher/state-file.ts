@@ -4,7 +4,7 @@
  * it, so the tour may pause it) and the database. Written once everything is
  * ready, removed at shutdown.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,10 +27,12 @@ export function stateFilePath(env: NodeJS.ProcessEnv = process.env): string {
   );
 }
 
-/** Writes the state of the demo this process runs. */
+/** Writes the state of the demo this process runs (whole or not at all: readers never see half a file). */
 export function writeState(state: DemoState, path = stateFilePath()): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(state, null, 2)}\n`);
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(tmp, path);
 }
 
 /** The running demo's state, or undefined when none is running (no file, or its launcher is gone). */
