@@ -34,7 +34,7 @@ export async function windowsStep(t: TourContext) {
   };
   show('GET /stats/orders', first);
   if (second) show('a moment later', second);
-  t.say(`   The generator (on instance ${first.stream.generatedBy}) and every checkout append to ${first.stream.key}.`);
+  t.say(`   The generator (on ${first.stream.generatedBy}) and every checkout append to ${first.stream.key}.`);
   t.say('   Both instances consume it in one group (each its share); every event changes its minute exactly once,');
   t.say('   because the offset is stored by the same Lua script that applies the event.');
   t.check(first.minutes.length > 0 && current.orders > 0, 'the windows have orders');
@@ -73,7 +73,8 @@ export async function metricsStep(t: TourContext) {
     `   /metrics on a: ${sa.length} stratacache_ samples in ${families.size} families; on b: ${series(String(mb.body)).length}`,
   );
   for (const prefix of [
-    'stratacache_sql_cache_lookups_total',
+    'stratacache_cache_lookups_total',
+    'stratacache_sql_cache_invalidations_total',
     'stratacache_lock_acquisitions_total',
     'stratacache_ratelimit_decisions_total',
     'stratacache_sessions_created_total',
