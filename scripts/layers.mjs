@@ -28,6 +28,9 @@ export const LAYERS = {
   '@stratacache/migration-guides': [],
   // Applications and benchmarks sit on top.
   '@stratacache/demo': [
+    '@stratacache/core-client',
+    '@stratacache/serializers',
+    '@stratacache/invalidation',
     '@stratacache/patterns',
     '@stratacache/sql-cache',
     '@stratacache/coordination',
@@ -75,6 +78,8 @@ export const TEST_IMPLEMENTATIONS = {
     '@stratacache/patterns',
     '@stratacache/serializers',
     '@stratacache/sessions',
+    '@stratacache/sql-cache',
+    '@stratacache/streams',
   ],
   // The admin console decodes Cache entries and write-behind journals from their documented byte and
   // stream layouts (it may not import patterns); its tests write them with the real Cache and

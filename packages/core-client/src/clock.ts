@@ -91,9 +91,9 @@ export class RedisClock {
 
   /**
    * Takes a sample now (concurrent calls share one). A sample replaces the
-   * current one when its bounds are tighter, when the current one is older
-   * than the resync interval, or always with `replace` (after a reconnect,
-   * which may have reached another server).
+   * current one when its bounds are tighter (the current one's widen with
+   * age), or always with `replace` (after a reconnect, which may have
+   * reached another server).
    */
   sync(replace = false): Promise<void> {
     this.syncing ??= (async () => {
@@ -111,12 +111,9 @@ export class RedisClock {
         }
         const next = best as Sample;
         const current = this.sample;
-        if (
-          replace ||
-          current === undefined ||
-          next.p1 - current.p1 > this.resyncMs ||
-          width(next, next.p1) <= width(current, next.p1)
-        ) {
+        // Only a tighter sample replaces the current one (its doubt grows with the drift allowance as it
+        // ages): a slow reply after a stall must not widen every bound for the next resync interval.
+        if (replace || current === undefined || width(next, next.p1) <= width(current, next.p1)) {
           this.sample = next;
         }
       } finally {

@@ -71,3 +71,25 @@ describe('redis.clock', () => {
     expect(time).toBeLessThanOrEqual(redis.clock.upper());
   });
 });
+
+describe('resampling', () => {
+  it('keeps a tight sample when a later one comes back slow (a stalled server)', async () => {
+    let delay = 0;
+    let base = Date.now();
+    const clock = new RedisClock(
+      async () => {
+        const at = base + performance.now();
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        return at;
+      },
+      { resyncMs: 1 },
+    );
+    base -= performance.now();
+    await clock.ready();
+    const tight = clock.doubt();
+    delay = 300; // the server answers late now
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await clock.sync();
+    expect(clock.doubt()).toBeLessThan(tight + 50);
+  });
+});

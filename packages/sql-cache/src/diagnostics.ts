@@ -20,6 +20,8 @@ export const SqlCacheChannels = Object.freeze({
   fallback: 'stratacache:sql-cache:fallback',
   /** `{ reason, dialect }`: the parser could not read a statement (`'syntax'`, `'empty'`, `'parser-not-loaded'`, `'no-parser'`). */
   parseFailure: 'stratacache:sql-cache:parse-failure',
+  /** `{ source: 'cache' | 'db', durationMs }`: a read ended, answered by the cache or the database (timed only while listened to). */
+  query: 'stratacache:sql-cache:query',
 });
 
 /** The name of a sql-cache channel. */
@@ -28,6 +30,11 @@ export type SqlCacheEvent = keyof typeof SqlCacheChannels;
 const channels = Object.fromEntries(
   Object.entries(SqlCacheChannels).map(([name, id]) => [name, channel(id)]),
 ) as Record<SqlCacheEvent, ReturnType<typeof channel>>;
+
+/** True when someone listens on `event` (check before reading the clock for a message). */
+export function listening(event: SqlCacheEvent): boolean {
+  return channels[event].hasSubscribers;
+}
 
 /** Publishes `message` on `event` when anyone listens. */
 export function publish(event: SqlCacheEvent, message: Record<string, unknown>): void {

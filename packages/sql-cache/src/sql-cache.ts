@@ -7,7 +7,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Duration, StrataRedis } from '@stratacache/core-client';
 import { type Cache, PatternsChannels } from '@stratacache/patterns';
 import { LRUCache } from 'lru-cache';
-import { Counters, type SqlCacheStats } from './diagnostics.js';
+import { Counters, listening, publish, type SqlCacheStats } from './diagnostics.js';
 import type { SqlDriver, SqlResult } from './driver.js';
 import { Horizons } from './horizon.js';
 import { normalizeSql } from './normalize.js';
@@ -342,6 +342,21 @@ export class SqlCache implements SqlQueryable {
    * not written back from inside a transaction or after a failed Redis read.
    */
   async cached<V>(
+    tables: readonly string[],
+    key: string,
+    tags: readonly string[],
+    ttlMs: number,
+    load: () => Promise<V>,
+    inTransaction: boolean,
+  ): Promise<{ value: V; source: 'cache' | 'db' }> {
+    if (!listening('query')) return this.lookup(tables, key, tags, ttlMs, load, inTransaction);
+    const started = performance.now();
+    const answer = await this.lookup(tables, key, tags, ttlMs, load, inTransaction);
+    publish('query', { source: answer.source, durationMs: performance.now() - started });
+    return answer;
+  }
+
+  private async lookup<V>(
     tables: readonly string[],
     key: string,
     tags: readonly string[],

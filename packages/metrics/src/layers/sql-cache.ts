@@ -26,7 +26,11 @@ export function sqlCacheMetrics(r: Registrar): void {
   const parse = r.events('sql_parse_failures_total', 'Statements whose tables could not be found, by reason.', [
     'reason',
   ]);
-  r.on(c.lookup, (m) => lookups.inc(1, m.table, m.result));
+  // sql-cache publishes one event per read with the read's `tables`: one lookup per table.
+  r.on(c.lookup, (m) => {
+    const tables = Array.isArray(m.tables) ? (m.tables as string[]) : [m.table];
+    for (const table of tables.length > 0 ? tables : ['none']) lookups.inc(1, table, m.result);
+  });
   r.on(c.invalidation, (m) => invalidations.inc(1, m.table, m.source));
   r.on(c.query, (m) => {
     const s = seconds(m.durationMs);

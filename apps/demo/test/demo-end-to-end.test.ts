@@ -1,0 +1,107 @@
+/**
+ * The demo end to end, as a user runs it: `pnpm demo` with the embedded
+ * defaults (a private redis-server, PGlite) on free ports, the tour's steps
+ * over HTTP against both instances, then Ctrl-C, after which no process of the
+ * demo may be left; and the same start killed with SIGKILL, whose reaper must
+ * leave nothing either. One after the other in one file: the first start keeps
+ * the seeded embedded database, the second loads it.
+ */
+import { eventually, isProcessAlive } from '@stratacache/test-utils';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createContext } from '../src/tour/context.js';
+import { runTour } from '../src/tour/run.js';
+import { processesOf, type RunningDemo, startDemo } from './demo-process.js';
+
+describe('pnpm demo', () => {
+  let demo: RunningDemo | undefined;
+  afterAll(async () => {
+    // Only if the test failed before its own Ctrl-C: never leave the demo running.
+    if (demo && demo.child.exitCode === null && demo.child.signalCode === null) {
+      demo.interrupt();
+      await demo.exited;
+    }
+  });
+
+  it('serves the tour on two instances and leaves nothing behind after Ctrl-C', { timeout: 180_000 }, async () => {
+    demo = startDemo({
+      REDIS_URL: undefined,
+      DATABASE_URL: undefined,
+      REDIS_NS: undefined,
+      DEMO_PORT: '0',
+      // Shorter reindex periods, so two of them pass within the test.
+      DEMO_REINDEX_MS: '2000',
+    });
+    const started = performance.now();
+    const state = await demo.ready();
+    console.log(`demo ready after ${Math.round(performance.now() - started)} ms (pnpm included)`);
+    expect(state.instances).toHaveLength(2);
+    expect(state.redis.owned).toBe(true);
+    expect(state.database.kind).toBe('embedded');
+    // Every process the demo started (redis-server rewrites its environment block with its title, so it is
+    // found by its pid; the others also by the marker in their environment).
+    expect(state.pids.every(isProcessAlive)).toBe(true);
+    expect(processesOf(demo.stateFile).length).toBeGreaterThanOrEqual(3);
+
+    const t = createContext(state);
+    const r = await runTour(t, { jobPeriods: 2, pauseMs: 2000 });
+    const failed = t.checks.filter((c) => !c.ok).map((c) => `${c.step}: ${c.what}`);
+    expect(failed).toEqual([]);
+
+    // The same properties, asserted on the data rather than the tour's own checks.
+    expect(r.catalog.first.headers['x-cache']).toBe('miss');
+    expect(r.catalog.second.headers['x-cache']).toBe('hit');
+    expect(r.catalog.first.headers['server-timing']).toMatch(/^sql;desc="miss";dur=\d+(\.\d+)?$/);
+    expect(r.invalidation.afterB.headers['x-cache']).toBe('miss');
+    expect(r.invalidation.afterA.body.product.price_cents).toBe(r.invalidation.newPrice);
+    expect(r.invalidation.afterB.body.product.price_cents).toBe(r.invalidation.newPrice);
+    expect(r.stampede.runs).toHaveLength(1);
+    expect(r.rateLimit.last?.status).toBe(429);
+    expect(r.rateLimit.last?.headers).toMatchObject({
+      'ratelimit-limit': '10',
+      'ratelimit-remaining': '0',
+      'ratelimit-policy': '"search";q=10;w=10',
+    });
+    expect(Number(r.rateLimit.last?.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(r.checkout).toMatchObject({ created: 20, refused: 30, stock: 0 });
+    expect(new Set(r.checkout.fences).size).toBe(20);
+    expect(r.fencing.stale.body.error).toBe('stale-fence');
+    expect(r.jobs.perPeriod.size).toBeGreaterThanOrEqual(2);
+    expect([...r.jobs.perPeriod.values()].every((n) => n === 1)).toBe(true);
+    expect(r.metrics.samples).toBeGreaterThan(0);
+    expect(r.metrics.families.some((f) => f?.startsWith('stratacache_sql_cache_'))).toBe(true);
+    expect(r.windows.first?.minutes.length).toBeGreaterThan(0);
+    expect(r.windows.first?.minutes[0]?.orders).toBeGreaterThan(0);
+    expect(r.windows.second).toBeDefined();
+    expect(r.failSafe.skipped).toBe(false);
+
+    demo.interrupt();
+    const { code, signal } = await demo.exited;
+    // pnpm ends on the SIGINT itself (as in a terminal); the launcher says it stopped everything.
+    expect(code === 0 || signal === 'SIGINT').toBe(true);
+    expect(demo.output()).toContain('Ctrl-C, stopping the instances');
+    expect(demo.output()).toContain('stopped; no process of the demo is left');
+    // The reaper is the last to go: it exits right after the launcher closed its pipe.
+    const stateFile = demo.stateFile;
+    const all = [state.pid, ...state.pids];
+    await eventually(() => processesOf(stateFile).length === 0 && !all.some(isProcessAlive), 10_000).catch(() => {});
+    expect(processesOf(stateFile)).toEqual([]);
+    expect(all.filter(isProcessAlive)).toEqual([]);
+  });
+
+  it('leaves no process behind when the launcher is killed with SIGKILL (its reaper kills the rest)', {
+    timeout: 120_000,
+  }, async () => {
+    demo = startDemo({ REDIS_URL: undefined, DATABASE_URL: undefined, REDIS_NS: undefined, DEMO_PORT: '0' });
+    const state = await demo.ready();
+    expect(state.pids.every(isProcessAlive)).toBe(true);
+
+    process.kill(state.pid, 'SIGKILL');
+    await demo.exited;
+    const stateFile = demo.stateFile;
+    await eventually(() => !state.pids.some(isProcessAlive) && processesOf(stateFile).length === 0, 15_000).catch(
+      () => {},
+    );
+    expect(state.pids.filter(isProcessAlive)).toEqual([]);
+    expect(processesOf(stateFile)).toEqual([]);
+  });
+});
