@@ -1,7 +1,7 @@
 /** Runs the README's example block as written, with its application functions stubbed. */
 import { readFileSync } from 'node:fs';
 import * as core from '@stratacache/core-client';
-import { testRedisUrl } from '@stratacache/test-utils';
+import { withTestRedis } from '@stratacache/test-utils';
 import { transformSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import * as coordination from '../src/index.js';
@@ -14,7 +14,7 @@ describe('README example', () => {
     const calls: string[] = [];
     const scope: Record<string, unknown> = {
       ...coordination,
-      createRedis: () => core.createRedis({ url: testRedisUrl(), env: {}, prefix: `readme${Date.now()}` }),
+      createRedis: () => core.createRedis(withTestRedis({ prefix: `readme${Date.now()}` })),
       buildReport: async ({ fence }: { fence: number }) => {
         calls.push('report');
         return `report with fence ${fence}`;

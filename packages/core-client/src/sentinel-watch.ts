@@ -72,7 +72,7 @@ export function watchSentinels(options: ResolvedOptions, connections: () => Iter
     watcher.subscribe('+promoted-slave', '+switch-master').catch(() => {});
     watcher.on('message', (channel: string, message: string) => {
       const old = channel === '+switch-master' ? switchedFrom(message) : promotedFrom(message);
-      if (old?.name !== options.sentinelName) return;
+      if (old === undefined || old.name !== options.sentinelName) return;
       for (const connection of connections()) nudge(connection, old);
     });
     return watcher;
