@@ -17,8 +17,11 @@ export type { ResolvedHeartbeatsOptions } from './heartbeats-options.js';
 export type {
   AcquireOptions,
   FencedLock,
+  FencedWriteOptions,
+  FencedWriteResult,
   LockManagerOptions,
   LocksOptions,
+  Replication,
   UsingOptions,
   UsingResult,
 } from './locks.js';

@@ -11,7 +11,8 @@ import { currentBudget, TimeBudget, withinBudget } from './budget.js';
 import { check } from './check.js';
 import { RedisClock, timeReplyToMs } from './clock.js';
 import { ClusterBreaker } from './cluster-breakers.js';
-import { ConnectionState } from './connection-state.js';
+import { ConnectionState, describeTarget } from './connection-state.js';
+import { failOption } from './describe-value.js';
 import type { Duration } from './duration.js';
 import { checkHealth, type HealthReport } from './health.js';
 import { KeyBuilder } from './keys.js';
@@ -26,6 +27,7 @@ import { type ScanOptions, scanKeys, type UnlinkOptions, unlinkMatching } from '
 import { ScriptRegistry } from './script-registry.js';
 import { type LuaScript, runScript, type ScriptArg } from './scripts.js';
 import { watchSentinels } from './sentinel-watch.js';
+import { waitOnKeyConnection } from './wait-replicas.js';
 
 export type { RedisConnection } from './open-connection.js';
 
@@ -212,6 +214,32 @@ export class StrataRedis extends EventEmitter {
     this.scripts.register(scripts);
   }
 
+  /**
+   * WAIT: resolves how many replicas acknowledged every write this client
+   * sent so far on the connection that carries `key`'s writes (on Cluster,
+   * the connection to the master serving its slot), waiting up to `timeout`
+   * for `replicas` of them. Fewer than asked means a failover now could lose
+   * those writes. WAIT holds that connection meanwhile: keep `timeout` short.
+   *
+   * @example
+   * ```ts
+   * await redis.run('set', (c) => c.set(key, value));
+   * if ((await redis.waitForReplicas(key, 1, '100ms')) < 1) console.warn('not on a replica yet');
+   * ```
+   */
+  waitForReplicas(key: string, replicas: number, timeout: Duration): Promise<number> {
+    const count = check.nonNegativeInt(replicas, 'replicas');
+    const ms = check.positiveDuration(timeout, 'timeout');
+    if (ms >= this.options.commandTimeoutMs) {
+      failOption(
+        'timeout',
+        `must be shorter than commandTimeout (${this.options.commandTimeoutMs} ms), which would end WAIT first`,
+        timeout,
+      );
+    }
+    return this.run('wait', (client) => waitOnKeyConnection(client, key, count, ms));
+  }
+
   /** Batches of keys matching `pattern`, from every master. Build `pattern` with the key builder. */
   async *scan(pattern: string, options?: ScanOptions): AsyncGenerator<string[], void, undefined> {
     if (this.closing) throw this.runner.closedError('scan');
@@ -350,16 +378,7 @@ export class StrataRedis extends EventEmitter {
 
   /** A description without secrets. */
   override toString(): string {
-    const o = this.options;
-    const where =
-      o.mode === 'cluster'
-        ? `cluster ${o.clusterNodes.map((n) => `${n.host}:${n.port}`).join(',')}`
-        : o.mode === 'sentinel'
-          ? `sentinel ${o.sentinelName} via ${o.sentinels.map((n) => `${n.host}:${n.port}`).join(',')}`
-          : o.socketPath
-            ? `unix:${o.socketPath}`
-            : `${o.tls ? 'rediss' : 'redis'}://${o.username ? `${o.username}:***@` : this.#password ? ':***@' : ''}${o.host}:${o.port}/${o.db}`;
-    return `StrataRedis(${where}, prefix=${o.prefix}, status=${this.client.status})`;
+    return `StrataRedis(${describeTarget(this.options, this.#password !== undefined)}, prefix=${this.options.prefix}, status=${this.client.status})`;
   }
 
   /** Same as toString(), so console.log and util.inspect never show the password. */

@@ -47,9 +47,9 @@ export {
 } from './resolve-database.js';
 export type { RedisSource, ResolvedRedis, ResolveRedisOptions } from './resolve-redis.js';
 export { binaryRuns, NO_REDIS_MESSAGE, resolveRedis } from './resolve-redis.js';
-export type { StartedTopology, Topology } from './topology.js';
-export { parseTopology, startTopology, TEST_SENTINEL_NAME, TOPOLOGIES } from './topology.js';
 export type { TlsFixture } from './tls-fixture.js';
 export { createTlsFixture } from './tls-fixture.js';
+export type { StartedTopology, Topology } from './topology.js';
+export { parseTopology, startTopology, TEST_SENTINEL_NAME, TOPOLOGIES } from './topology.js';
 export type { Worker, WorkerOptions } from './workers.js';
 export { eventually, startWorker } from './workers.js';

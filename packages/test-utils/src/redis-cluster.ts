@@ -19,7 +19,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { askRedis } from './ask.js';
+import { acknowledgedByAll, askRedis } from './ask.js';
 import { type RedisServerHandle, type RedisServerOptions, startRedisServer } from './redis-server.js';
 
 const execFileAsync = promisify(execFile);
@@ -166,7 +166,16 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       const synced = links.every(
         (info) => !/role:slave/.test(String(info)) || /master_link_status:up/.test(String(info)),
       );
-      if (ok && synced) break;
+      // A replica just synced is put online by its first acknowledgement (up to a second later):
+      // until then WAIT counts it out. Ready once each master's write is acknowledged by its replicas.
+      const masterPorts = nodes.slice(0, masters).map((n) => n.port);
+      if (
+        ok &&
+        synced &&
+        (await Promise.all(masterPorts.map((p) => acknowledgedByAll(p, password, replicas)))).every(Boolean)
+      ) {
+        break;
+      }
       if (Date.now() > deadline) {
         throw new Error(`Cluster not ready: states ${states.map((s) => /cluster_state:(\w+)/.exec(String(s))?.[1])}`);
       }

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { askRedis } from './ask.js';
+import { acknowledgedByAll, askRedis } from './ask.js';
 import { waitForPing } from './ping.js';
 import { getFreePort } from './ports.js';
 import {
@@ -133,7 +133,9 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       const known = await Promise.all(sentinels.map((s) => askRedis(s.port, undefined, 'SENTINEL', 'REPLICAS', name)));
       const synced = links.every((info) => /master_link_status:up/.test(String(info)));
       const seen = known.every((list) => Array.isArray(list) && list.length >= replicas.length);
-      if (synced && seen) break;
+      // A replica just synced is put online by its first acknowledgement (up to a second later):
+      // until then WAIT counts it out. Ready once a write is acknowledged by every replica.
+      if (synced && seen && (await acknowledgedByAll(master.port, node.password, replicas.length))) break;
       if (Date.now() > deadline) throw new Error('Sentinel group not ready: replicas not synced or not known');
       await new Promise((r) => setTimeout(r, 100));
     }
