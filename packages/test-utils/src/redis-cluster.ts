@@ -157,21 +157,29 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     );
     const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
     for (;;) {
-      const [states, links] = await Promise.all([
+      const [states, links, views] = await Promise.all([
         Promise.all(nodes.map((n) => askRedis(n.port, password, 'CLUSTER', 'INFO'))),
         Promise.all(nodes.map((n) => askRedis(n.port, password, 'INFO', 'replication'))),
+        Promise.all(nodes.map((n) => askRedis(n.port, password, 'CLUSTER', 'NODES'))),
       ]);
       const ok = states.every((s) => /cluster_state:ok/.test(String(s)));
-      // Every replica has finished its first sync.
-      const synced = links.every(
-        (info) => !/role:slave/.test(String(info)) || /master_link_status:up/.test(String(info)),
+      // Every replica is one and has finished its first sync.
+      const replicaCount = links.filter((info) => /role:slave/.test(String(info))).length;
+      const synced =
+        replicaCount === masters * replicas &&
+        links.every((info) => !/role:slave/.test(String(info)) || /master_link_status:up/.test(String(info)));
+      // Every node's view of the cluster knows every replica (gossip spreads the roles; a view
+      // without them would make replicasOf and waitForFailover look in the wrong place).
+      const agreed = views.every(
+        (text) => typeof text === 'string' && parseNodes(text).filter((l) => !l.master).length === masters * replicas,
       );
       // A replica just synced is put online by its first acknowledgement (up to a second later):
       // until then WAIT counts it out. Ready once each master's write is acknowledged by its replicas.
-      const masterPorts = nodes.slice(0, masters).map((n) => n.port);
+      const masterPorts = nodes.filter((_, i) => /role:master/.test(String(links[i]))).map((n) => n.port);
       if (
         ok &&
         synced &&
+        agreed &&
         (await Promise.all(masterPorts.map((p) => acknowledgedByAll(p, password, replicas)))).every(Boolean)
       ) {
         break;
