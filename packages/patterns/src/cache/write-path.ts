@@ -105,7 +105,8 @@ export async function store(ns: NamespaceState, req: WriteRequest): Promise<Writ
         return { kind: 'refused' };
       }
       // Eager tags: one command per tag set, each to its own master on Cluster.
-      if (req.tags.length > 0 && ns.invalidator?.tagMode === 'eager') await ns.invalidator.addTags(req.rk, req.tags, px);
+      if (req.tags.length > 0 && ns.invalidator?.tagMode === 'eager')
+        await ns.invalidator.addTags(req.rk, req.tags, px);
       outcome = { kind: 'written', bytes };
     } catch (error) {
       ns.telemetry.failed('set', req.key, error);
