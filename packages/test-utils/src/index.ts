@@ -26,6 +26,8 @@ export type { PingTarget } from './ping.js';
 export { ping, waitForPing } from './ping.js';
 export { getFreePort } from './ports.js';
 export { guardProcess, isProcessAlive, releaseProcess, trackedProcesses } from './process-guard.js';
+export type { PublicSurface } from './public-surface.js';
+export { describePublicSurface, exportedNames } from './public-surface.js';
 export type { ClusterFailover, RedisClusterHandle, RedisClusterOptions } from './redis-cluster.js';
 export { startRedisCluster } from './redis-cluster.js';
 export type { RedisSentinelHandle, RedisSentinelOptions, SentinelFailover } from './redis-sentinel.js';

@@ -2,15 +2,13 @@
  * `createCache`: resolves the cache's options once (every bad value is a
  * `ConfigError` naming the option) and builds the root namespace.
  */
-import { ConfigError, toMs } from '@stratacache/core-client';
+import { ConfigError, check } from '@stratacache/core-client';
 import { json } from '@stratacache/serializers';
 import { MemoryTier } from '../memory-tier.js';
 import { type CacheOptions, fail, resolveEntryOptions } from '../options.js';
 import { Cache } from './cache.js';
 import { Coherence } from './coherence.js';
 import { type CacheContext, LOCAL_CLOCK } from './state.js';
-
-const NAMESPACE = /^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64})*$/;
 
 /**
  * Creates a cache. With `redis` it has two tiers; with `bus`, every
@@ -44,14 +42,9 @@ export function resolveCacheOptions<T>(options: CacheOptions<T>) {
   const maxBytes = memoryOptions?.maxBytes;
   if (maxBytes !== undefined && !(Number.isInteger(maxBytes) && maxBytes > 0))
     fail('memory.maxBytes', 'a positive integer', maxBytes);
-  if (memoryOptions?.clone !== undefined && typeof memoryOptions.clone !== 'boolean')
-    fail('memory.clone', 'a boolean', memoryOptions.clone);
-  if (options.redisTier !== undefined && typeof options.redisTier !== 'boolean')
-    fail('redisTier', 'a boolean', options.redisTier);
-  if (options.redis !== undefined && typeof options.redis?.run !== 'function')
-    throw new ConfigError('redis must be a client from createRedis() (@stratacache/core-client)', {
-      context: { option: 'redis' },
-    });
+  if (memoryOptions?.clone !== undefined) check.boolean(memoryOptions.clone, 'memory.clone');
+  if (options.redisTier !== undefined) check.boolean(options.redisTier, 'redisTier');
+  if (options.redis !== undefined) check.strataRedis(options.redis, 'redis');
   const redis = options.redisTier === false ? undefined : options.redis;
   if (!redis && !memoryOptions)
     throw new ConfigError('A cache needs at least one tier: pass redis, or keep the memory tier');
@@ -72,18 +65,14 @@ export function resolveCacheOptions<T>(options: CacheOptions<T>) {
   if (options.tags !== undefined && options.tags !== 'eager' && options.tags !== 'lazy')
     fail('tags', "'eager' or 'lazy'", options.tags);
   const namespace = options.namespace ?? 'cache';
-  if (typeof namespace !== 'string' || !NAMESPACE.test(namespace))
-    throw new ConfigError(
-      `namespace must be dot-separated names of letters, digits, _ or -; got ${JSON.stringify(namespace)}`,
-      { context: { option: 'namespace' } },
-    );
-  const tombstoneMs = toMs(options.tombstoneTtl ?? '1m', 'tombstoneTtl');
+  check.namespace(namespace, 'namespace');
+  const tombstoneMs = check.positiveDuration(options.tombstoneTtl ?? '1m', 'tombstoneTtl');
   if (!(tombstoneMs >= 1000)) fail('tombstoneTtl', "at least '1s'", options.tombstoneTtl);
   const cluster = redis?.mode === 'cluster';
   const ctx: CacheContext = {
     redis,
     memory: memoryOptions ? new MemoryTier(maxEntries, maxBytes) : undefined,
-    memoryTtlMs: memoryOptions?.ttl === undefined ? 0 : positive(toMs(memoryOptions.ttl, 'memory.ttl'), 'memory.ttl'),
+    memoryTtlMs: memoryOptions?.ttl === undefined ? 0 : check.positiveDuration(memoryOptions.ttl, 'memory.ttl'),
     clone: memoryOptions?.clone ?? false,
     serializer: options.serializer ?? json(),
     bus: options.bus,
@@ -96,9 +85,4 @@ export function resolveCacheOptions<T>(options: CacheOptions<T>) {
     coherence: new Coherence(),
   };
   return { ctx, namespace, defaults: resolveEntryOptions(options.defaults) };
-}
-
-function positive(ms: number, option: string): number {
-  if (!(ms > 0)) fail(option, 'greater than 0', ms);
-  return ms;
 }
