@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 const root = import.meta.dirname;
@@ -51,20 +51,52 @@ function ioredisAlias(): { find: RegExp; replacement: string }[] {
   return [{ find: /^ioredis$/, replacement: entry }];
 }
 
+/**
+ * The topology matrix: every package runs all its tests on standalone Redis (its own project),
+ * and the files its `test/topologies.json` lists again on a Cluster and behind Sentinel, in one
+ * `cluster` and one `sentinel` project for the whole repository (one Cluster and one Sentinel
+ * group per run, not one per package). The global setup reads `STRATA_TOPOLOGY`.
+ */
+function topologyFiles(topology: 'cluster' | 'sentinel'): string[] {
+  return workspaceDirs.flatMap((dir) => {
+    const file = join(dir, 'test', 'topologies.json');
+    if (!existsSync(file)) return [];
+    const lists = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string[] | undefined>;
+    return (lists[topology] ?? []).map((test) => relative(root, join(dir, test)));
+  });
+}
+
+const topologyProjects = (['cluster', 'sentinel'] as const)
+  .map((topology) => ({ topology, include: topologyFiles(topology) }))
+  .filter(({ include }) => include.length > 0)
+  .map(({ topology, include }) => ({
+    extends: true,
+    test: {
+      name: topology,
+      root,
+      include,
+      env: { STRATA_TOPOLOGY: topology },
+      globalSetup: [globalSetup],
+    },
+  }));
+
 export default defineConfig({
   resolve: { alias: [...sourceAliases(), ...ioredisAlias()] },
   test: {
-    projects: workspaceDirs.map((dir) => ({
-      extends: true,
-      test: {
-        name: basename(dir),
-        root: dir,
-        include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-        // Per project, not in the root config: a root globalSetup runs for the
-        // root project and again for every project that extends it.
-        globalSetup: [globalSetup],
-      },
-    })),
+    projects: [
+      ...workspaceDirs.map((dir) => ({
+        extends: true,
+        test: {
+          name: basename(dir),
+          root: dir,
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          // Per project, not in the root config: a root globalSetup runs for the
+          // root project and again for every project that extends it.
+          globalSetup: [globalSetup],
+        },
+      })),
+      ...topologyProjects,
+    ],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     // Two cores: more workers only contend for them and for the shared Redis.

@@ -22,6 +22,11 @@ const coordination = defineChannels('coordination', {
   lockReleased: 'lock-released',
   /** `{ namespace, key, fence }`: `fencedSet` refused a write with an older fencing token. */
   fenceRefused: 'fence-refused',
+  /**
+   * `{ namespace, op, wanted, acknowledged }`: fewer replicas than `waitReplicas` acknowledged a lock
+   * acquire (`op: 'acquire'`) or a fenced write (`op: 'fenced-write'`) in time: reported unsafe.
+   */
+  replicationShort: 'replication-short',
   /** `{ namespace, result, task }`: a task claim call ended (`result` below). */
   claim: 'claim',
   /** `{ namespace, group }`: a worker beat. */

@@ -114,6 +114,15 @@ export type SemaphoreReleasedEvent = {
   held: boolean;
 };
 
+/** `replication-short`: with `waitReplicas`, fewer replicas than asked acknowledged a lock acquire or a fenced write. */
+export type ReplicationShortEvent = {
+  namespace: string;
+  /** What was being made durable: `'acquire'` or `'fenced-write'`. */
+  op: 'acquire' | 'fenced-write';
+  wanted: number;
+  acknowledged: number;
+};
+
 /** Payloads by the short event keys of `CoordinationChannels` (`lockAcquired`, ...). */
 export type CoordinationEventsByKey = {
   lockAcquired: LockAcquiredEvent;
@@ -129,6 +138,7 @@ export type CoordinationEventsByKey = {
   semaphoreAcquired: SemaphoreWaitEvent;
   semaphoreTimeout: SemaphoreWaitEvent;
   semaphoreReleased: SemaphoreReleasedEvent;
+  replicationShort: ReplicationShortEvent;
 };
 
 /**

@@ -27,6 +27,7 @@ export type {
   LockReleasedEvent,
   LockTimeoutEvent,
   RateLimitEvent,
+  ReplicationShortEvent,
   SemaphoreReleasedEvent,
   SemaphoreWaitEvent,
 } from './events.js';
@@ -36,8 +37,11 @@ export type { ResolvedHeartbeatsOptions } from './heartbeats-options.js';
 export type {
   AcquireOptions,
   FencedLock,
+  FencedWriteOptions,
+  FencedWriteResult,
   LockManagerOptions,
   LocksOptions,
+  Replication,
   UsingOptions,
   UsingResult,
 } from './locks.js';

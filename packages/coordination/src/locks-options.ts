@@ -9,6 +9,21 @@ export interface LocksOptions {
   ttl?: Duration;
   /** Pause between attempts while waiting (jittered ±50%). @default '50ms' */
   retryDelay?: Duration;
+  /**
+   * Replicas that must acknowledge a lock acquire or a `fencedWrite` (Redis
+   * WAIT, on the connection that carried the write) before it is reported
+   * safe; fewer within `waitTimeout` and the lock or write is reported unsafe
+   * (`safe: false`): a failover now could lose it. 0 sends no WAIT.
+   * @default 0
+   */
+  waitReplicas?: number;
+  /**
+   * How long WAIT waits for the replicas. WAIT holds the client's connection
+   * (on Cluster, its connection to that master) meanwhile: commands behind it
+   * wait too when replicas lag. Shorter than `commandTimeout`.
+   * @default '100ms'
+   */
+  waitTimeout?: Duration;
 }
 
 /**
@@ -22,6 +37,8 @@ export interface ResolvedLocksOptions {
   readonly namespace: string;
   readonly ttlMs: number;
   readonly retryDelayMs: number;
+  readonly waitReplicas: number;
+  readonly waitTimeoutMs: number;
 }
 
 /** Resolves the manager's options; a bad one throws `ConfigError` naming it. */
@@ -31,6 +48,8 @@ export function resolveLocksOptions(options: LocksOptions = {}): ResolvedLocksOp
     namespace: check.namespace(o.namespace ?? 'coord', 'namespace'),
     ttlMs: check.positiveDuration(o.ttl ?? '30s', 'ttl'),
     retryDelayMs: check.positiveDuration(o.retryDelay ?? '50ms', 'retryDelay'),
+    waitReplicas: check.nonNegativeInt(o.waitReplicas ?? 0, 'waitReplicas'),
+    waitTimeoutMs: check.positiveDuration(o.waitTimeout ?? '100ms', 'waitTimeout'),
   });
 }
 
@@ -44,6 +63,35 @@ export interface AcquireOptions {
   retryDelay?: Duration;
   /** Stops waiting (acquire then resolves null). */
   signal?: AbortSignal;
+  /** Replicas that must acknowledge the acquire (see `LocksOptions.waitReplicas`). @default the manager's */
+  waitReplicas?: number;
+  /** How long WAIT waits. @default the manager's waitTimeout */
+  waitTimeout?: Duration;
+}
+
+/** Options of `fencedWrite`. */
+export interface FencedWriteOptions {
+  /** Replicas that must acknowledge the write (see `LocksOptions.waitReplicas`). @default the manager's */
+  waitReplicas?: number;
+  /** How long WAIT waits. @default the manager's waitTimeout */
+  waitTimeout?: Duration;
+}
+
+/** How many replicas must acknowledge, and for how long to wait: a call's options over the manager's. */
+export function resolveReplication(
+  options: { waitReplicas?: number; waitTimeout?: Duration },
+  defaults: ResolvedLocksOptions,
+): { replicas: number; timeoutMs: number } {
+  return {
+    replicas:
+      options.waitReplicas === undefined
+        ? defaults.waitReplicas
+        : check.nonNegativeInt(options.waitReplicas, 'waitReplicas'),
+    timeoutMs:
+      options.waitTimeout === undefined
+        ? defaults.waitTimeoutMs
+        : check.positiveDuration(options.waitTimeout, 'waitTimeout'),
+  };
 }
 
 /** Options of `using`. */
@@ -60,6 +108,8 @@ export interface ResolvedAcquireOptions {
   readonly waitMs: number;
   readonly retryDelayMs: number;
   readonly signal: AbortSignal | undefined;
+  /** Replicas that must acknowledge (0: no WAIT), and how long WAIT waits. */
+  readonly replication: { replicas: number; timeoutMs: number };
 }
 
 /**
@@ -89,6 +139,7 @@ export function resolveAcquireOptions(
     retryDelayMs:
       o.retryDelay === undefined ? defaults.retryDelayMs : check.positiveDuration(o.retryDelay, 'retryDelay'),
     signal: check.signal(o.signal, 'signal'),
+    replication: resolveReplication(o, defaults),
   };
 }
 

@@ -19,10 +19,12 @@ import {
 import { diagnostics, lockFamily, reportLockLost } from './diagnostics.js';
 import {
   type AcquireOptions,
+  type FencedWriteOptions,
   type LocksOptions,
   type ResolvedLocksOptions,
   resolveAcquireOptions,
   resolveLocksOptions,
+  resolveReplication,
   resolveUsingOptions,
   type UsingOptions,
 } from './locks-options.js';
@@ -30,7 +32,33 @@ import { luaScripts } from './lua.generated.js';
 import { randomToken } from './process-id.js';
 import { sleep } from './time.js';
 
-export type { AcquireOptions, LockManagerOptions, LocksOptions, UsingOptions } from './locks-options.js';
+export type {
+  AcquireOptions,
+  FencedWriteOptions,
+  LockManagerOptions,
+  LocksOptions,
+  UsingOptions,
+} from './locks-options.js';
+
+/**
+ * How many replicas acknowledged a write (Redis WAIT), when `waitReplicas`
+ * asked for it: `safe` when at least `wanted` did.
+ */
+export interface Replication {
+  readonly wanted: number;
+  readonly acknowledged: number;
+  readonly safe: boolean;
+}
+
+/** What `fencedWrite` did. */
+export interface FencedWriteResult {
+  /** False: refused, an equal or newer fence was used on the key already. */
+  readonly written: boolean;
+  /** False when the write happened but fewer replicas than asked acknowledged it (a failover could lose it). */
+  readonly safe: boolean;
+  /** The WAIT outcome, when `waitReplicas` asked for one and the write happened. */
+  readonly replication: Replication | undefined;
+}
 
 /** A held lock. */
 export interface FencedLock extends LockHandle {
@@ -43,6 +71,14 @@ export interface FencedLock extends LockHandle {
    * the acquire (or extend) was sent, minus a drift allowance. 0 means assume lost.
    */
   remainingMs(): number;
+  /**
+   * False when `waitReplicas` asked for replicas and fewer acknowledged the
+   * acquire: if the master fails over now, the promoted replica may not know
+   * this lock, and grant it again. True otherwise.
+   */
+  readonly safe: boolean;
+  /** The WAIT outcome, when `waitReplicas` asked for one. */
+  readonly replication: Replication | undefined;
 }
 
 /** What `using` returns: the lock was busy, or `fn` ran (and whether the lock was lost meanwhile). */
@@ -85,7 +121,7 @@ export class Locks implements DistributedLock {
    * when another holds it (an outcome, not an error). Redis failures throw.
    */
   async acquire(name: string, options: AcquireOptions | LockAcquireOptions = {}): Promise<FencedLock | null> {
-    const { ttlMs, waitMs, retryDelayMs: retryMs, signal } = resolveAcquireOptions(options, this.options);
+    const { ttlMs, waitMs, retryDelayMs: retryMs, signal, replication } = resolveAcquireOptions(options, this.options);
     const key = this.lockKey(name);
     const fenceKey = this.fenceKey(name);
     const called = performance.now();
@@ -107,7 +143,8 @@ export class Locks implements DistributedLock {
       const fence = await this.redis.runScript(luaScripts.lockAcquire, [key, fenceKey], [token, ttlMs]);
       attempts++;
       if (fence !== null && fence !== undefined) {
-        const lock = this.handle(name, key, token, Number(fence), ttlMs, started);
+        const replicated = await this.replicate(key, replication, 'acquire');
+        const lock = this.handle(name, key, token, Number(fence), ttlMs, started, replicated);
         if (diagnostics.listening('lockAcquired')) {
           const waitMs = performance.now() - called;
           diagnostics.publish('lockAcquired', { ...this.about(name), waitMs, attempts, fence: lock.fence });
@@ -207,7 +244,8 @@ export class Locks implements DistributedLock {
   /**
    * Writes `value` to `key` only if `fence` is not older than the newest fence
    * already used on it: the storage-side check that makes a lock safe for
-   * correctness (Kleppmann). Resolves whether it was written.
+   * correctness (Kleppmann). Resolves whether it was written. (`fencedWrite`
+   * does the same and also reports replication.)
    */
   async fencedSet(key: string, value: string | Buffer, fence: number): Promise<boolean> {
     if (this.redis.mode === 'cluster' && !/\{[^}]+\}/.test(key)) {
@@ -223,12 +261,53 @@ export class Locks implements DistributedLock {
     return written;
   }
 
+  /**
+   * `fencedSet`, then (with `waitReplicas`) WAIT on the connection that
+   * carried it: resolves whether it was written and whether enough replicas
+   * acknowledged it (`safe`).
+   */
+  async fencedWrite(
+    key: string,
+    value: string | Buffer,
+    fence: number,
+    options: FencedWriteOptions = {},
+  ): Promise<FencedWriteResult> {
+    const replication = resolveReplication(check.object<FencedWriteOptions>(options, 'options'), this.options);
+    const written = await this.fencedSet(key, value, fence);
+    if (!written) return { written, safe: true, replication: undefined };
+    const replicated = await this.replicate(key, replication, 'fenced-write');
+    return { written, safe: replicated?.safe ?? true, replication: replicated };
+  }
+
+  /** WAIT for `replicas` (none asked: undefined), reporting a shortfall. */
+  private async replicate(
+    key: string,
+    { replicas, timeoutMs }: { replicas: number; timeoutMs: number },
+    op: 'acquire' | 'fenced-write',
+  ): Promise<Replication | undefined> {
+    if (replicas === 0) return undefined;
+    const acknowledged = await this.redis.waitForReplicas(key, replicas, timeoutMs);
+    const safe = acknowledged >= replicas;
+    if (!safe) {
+      diagnostics.publish('replicationShort', { namespace: this.keys.namespace, op, wanted: replicas, acknowledged });
+    }
+    return { wanted: replicas, acknowledged, safe };
+  }
+
   /** The bounded fields of a lock event (the full name is for logs, not labels). */
   private about(name: string): { namespace: string; lock: string; name: string } {
     return { namespace: this.keys.namespace, lock: lockFamily(name), name };
   }
 
-  private handle(name: string, key: string, token: string, fence: number, ttlMs: number, started: number): FencedLock {
+  private handle(
+    name: string,
+    key: string,
+    token: string,
+    fence: number,
+    ttlMs: number,
+    started: number,
+    replication: Replication | undefined,
+  ): FencedLock {
     const redis = this.redis;
     const namespace = this.keys.namespace;
     const heldSince = performance.now();
@@ -242,6 +321,8 @@ export class Locks implements DistributedLock {
         return currentTtl;
       },
       remainingMs: () => Math.max(0, validUntil - performance.now()),
+      safe: replication?.safe ?? true,
+      replication,
       async release() {
         const held = (await redis.runScript(coreScripts.compareAndDelete, [key], [token])) === 1;
         diagnostics.publish('lockReleased', {

@@ -1,4 +1,4 @@
-import { testRedisUrl } from '@stratacache/test-utils';
+import { testRedisOptions } from '@stratacache/test-utils';
 import { describe, expect, it } from 'vitest';
 import { createHeartbeats, createRetryBudget, createSemaphore, createTaskClaims } from '../src/index.js';
 import { processId } from '../src/process-id.js';
@@ -8,7 +8,7 @@ import { startWorker } from './processes.js';
 describe('task claims', () => {
   it('4 processes race for one claim: exactly one owner', async () => {
     const task = unique('task');
-    const workers = Array.from({ length: 4 }, () => startWorker('claim', { url: testRedisUrl(), task }));
+    const workers = Array.from({ length: 4 }, () => startWorker('claim', { redis: testRedisOptions(), task }));
     const results = (await Promise.all(workers.map((w) => w.done()))).map(
       (events) => events[0] as Record<string, unknown>,
     );

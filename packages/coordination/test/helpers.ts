@@ -1,7 +1,7 @@
 /** Clients and servers for coordination's tests, closed after each file. */
 import { randomBytes } from 'node:crypto';
 import { createRedis, type RedisClientOptions, type StrataRedis } from '@stratacache/core-client';
-import { type RedisServerHandle, startRedisServer, testRedisUrl } from '@stratacache/test-utils';
+import { type RedisServerHandle, startRedisServer, withTestRedis } from '@stratacache/test-utils';
 import { afterAll } from 'vitest';
 
 const open: StrataRedis[] = [];
@@ -9,12 +9,7 @@ const servers: RedisServerHandle[] = [];
 
 /** A client with its own key prefix, so tests never share keys. */
 export function client(options: RedisClientOptions = {}): StrataRedis {
-  const redis = createRedis({
-    url: testRedisUrl(),
-    env: {},
-    prefix: `t-${randomBytes(5).toString('hex')}`,
-    ...options,
-  });
+  const redis = createRedis(withTestRedis({ prefix: `t-${randomBytes(5).toString('hex')}`, ...options }));
   open.push(redis);
   return redis;
 }

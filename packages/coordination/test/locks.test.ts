@@ -1,4 +1,4 @@
-import { testRedisUrl } from '@stratacache/test-utils';
+import { testRedisOptions } from '@stratacache/test-utils';
 import { describe, expect, it } from 'vitest';
 import { createLocks } from '../src/index.js';
 import { client, server, sleep, unique } from './helpers.js';
@@ -162,7 +162,13 @@ describe('locks across processes', () => {
     const name = unique('mutex');
     const counter = `${redis.options.prefix}:counter`;
     const workers = Array.from({ length: 4 }, () =>
-      startWorker('increment', { url: testRedisUrl(), prefix: redis.options.prefix, n: 200, lock: name, counter }),
+      startWorker('increment', {
+        redis: testRedisOptions(),
+        prefix: redis.options.prefix,
+        n: 200,
+        lock: name,
+        counter,
+      }),
     );
     const outputs = await Promise.all(workers.map((w) => w.done()));
     expect(await redis.client.get(counter)).toBe('800');
@@ -181,7 +187,7 @@ describe('locks across processes', () => {
     const name = unique('paused');
     const resource = `${redis.options.prefix}:{res}:doc`;
     const holder = startWorker('hold', {
-      url: testRedisUrl(),
+      redis: testRedisOptions(),
       prefix: redis.options.prefix,
       lock: name,
       ttlMs: 500,
@@ -209,7 +215,7 @@ describe('locks across processes', () => {
     const locks = createLocks(redis);
     const name = unique('killed');
     const holder = startWorker('hold', {
-      url: testRedisUrl(),
+      redis: testRedisOptions(),
       prefix: redis.options.prefix,
       lock: name,
       ttlMs: 1000,

@@ -1,4 +1,4 @@
-import { testRedisUrl } from '@stratacache/test-utils';
+import { testRedisOptions } from '@stratacache/test-utils';
 import { describe, expect, it } from 'vitest';
 import { createRateLimiter, type RateLimitAlgorithm } from '../src/index.js';
 import { client, server, sleep, unique } from './helpers.js';
@@ -73,7 +73,7 @@ describe.each(ALGORITHMS)('%s', (algorithm) => {
   it('1000 requests from 4 processes at a limit of 100: exactly 100 allowed', async () => {
     const name = unique(`rl-${algorithm}`);
     const workers = Array.from({ length: 4 }, () =>
-      startWorker('ratelimit', { url: testRedisUrl(), algorithm, n: 250, name }),
+      startWorker('ratelimit', { redis: testRedisOptions(), algorithm, n: 250, name }),
     );
     const outputs = await Promise.all(workers.map((w) => w.done()));
     const allowed = outputs.reduce((sum, events) => sum + Number(events.find((e) => 'allowed' in e)?.allowed), 0);

@@ -3,7 +3,13 @@
  * failures within `windowMs` it opens, and calls fail at once with
  * `CircuitOpenError` instead of waiting for timeouts; after `openDurationMs`
  * it half-opens and lets one probe through: success closes it, failure opens
- * it again. Upper layers read `state` to skip Redis (serve L1, or stale).
+ * it again. A connection that becomes ready again closes it at once
+ * (`reset()`, called by the client), without waiting for the probe.
+ * Upper layers read `state` to skip Redis (serve L1, or stale).
+ *
+ * Calls are admitted synchronously (`admit()`, then `settle()` with the
+ * outcome), so a closed breaker costs a field read per call: no promise, no
+ * closure. `run()` wraps both for callers that prefer one call.
  */
 import { EventEmitter } from 'node:events';
 import { publishDiagnostic } from './diagnostics.js';
@@ -26,9 +32,17 @@ export interface CircuitBreakerSettings {
   openDurationMs: number;
   /** Name in events. */
   name?: string;
+  /**
+   * The Cluster node (`host:port`) this breaker guards: its changes go to
+   * `stratacache:core:node-breaker` with the node, instead of `stratacache:core:breaker`.
+   */
+  node?: string;
   /** Clock, for tests. @default performance.now */
   now?: () => number;
 }
+
+/** What `admit()` let through: a call while closed, or the one probe while half-open. */
+export type Admission = 'pass' | 'probe';
 
 /** True for failures that say Redis is unreachable or unresponsive (not a wrong type, not a script error). */
 export function isAvailabilityFailure(error: unknown): boolean {
@@ -37,13 +51,14 @@ export function isAvailabilityFailure(error: unknown): boolean {
 
 /** The breaker. Events: `'state'` with a {@link BreakerStateChange}. */
 export class CircuitBreaker extends EventEmitter {
-  private current: BreakerState = 'closed';
+  /** The state as last set (an open breaker past its duration still reads `open` here; see `state`). */
+  protected current: BreakerState = 'closed';
   private failures: number[] = [];
   private openedAt = 0;
   private probing = false;
   private readonly now: () => number;
 
-  constructor(private readonly settings: CircuitBreakerSettings) {
+  constructor(protected readonly settings: CircuitBreakerSettings) {
     super();
     this.now = settings.now ?? (() => performance.now());
   }
@@ -61,31 +76,56 @@ export class CircuitBreaker extends EventEmitter {
     return this.state === 'open';
   }
 
+  /** True while closed: the one check of the fast path. */
+  get closed(): boolean {
+    return this.current === 'closed';
+  }
+
+  /**
+   * Admits a call, synchronously: `'pass'` while closed, `'probe'` for the
+   * one call let through while half-open, or the `CircuitOpenError` to fail
+   * the call with. Every admitted call must be settled.
+   */
+  admit(): Admission | CircuitOpenError {
+    if (this.current === 'closed') return 'pass';
+    const state = this.state;
+    if (state === 'half-open' && !this.probing) {
+      this.probing = true;
+      return 'probe';
+    }
+    return new CircuitOpenError(
+      `Redis${this.settings.node ? ` node ${this.settings.node}` : ''} circuit breaker is ${state}: Redis failed ${this.settings.failureThreshold} times within ${this.settings.windowMs} ms; calls are skipped for ${this.settings.openDurationMs} ms or until the connection is back. Serve from memory or the source meanwhile.`,
+      { context: { state, client: this.settings.name, node: this.settings.node } },
+    );
+  }
+
+  /**
+   * Settles an admitted call: no error, or an error Redis answered with,
+   * counts as a success; an availability failure as a failure; a closed
+   * client as neither (it says nothing about Redis).
+   */
+  settle(admission: Admission, error?: unknown): void {
+    if (admission === 'probe') this.probing = false;
+    if (error === undefined) {
+      if (this.current === 'half-open') this.recordSuccess();
+    } else if (isAvailabilityFailure(error)) this.recordFailure();
+    else if (!(StratacacheError.isInstance(error) && error.code === 'E_CLOSED')) this.recordSuccess(); // Redis answered
+  }
+
   /**
    * Runs `fn` unless the breaker is open (then throws `CircuitOpenError` at
    * once). In half-open, only one call probes at a time; the others are refused.
    */
   async run<T>(fn: () => Promise<T>): Promise<T> {
-    const state = this.state;
-    if (state === 'open' || (state === 'half-open' && this.probing)) {
-      throw new CircuitOpenError(
-        `Redis circuit breaker is ${state}: Redis failed ${this.settings.failureThreshold} times within ${this.settings.windowMs} ms; calls are skipped for ${this.settings.openDurationMs} ms. Serve from memory or the source meanwhile.`,
-        { context: { state, client: this.settings.name } },
-      );
-    }
-    const probe = state === 'half-open';
-    if (probe) this.probing = true;
+    const admission = this.admit();
+    if (admission instanceof CircuitOpenError) throw admission;
     try {
       const result = await fn();
-      this.recordSuccess();
+      this.settle(admission);
       return result;
     } catch (error) {
-      if (isAvailabilityFailure(error)) this.recordFailure();
-      // A closed client says nothing about Redis: neither a failure nor a success.
-      else if (!(StratacacheError.isInstance(error) && error.code === 'E_CLOSED')) this.recordSuccess(); // Redis answered
+      this.settle(admission, error);
       throw error;
-    } finally {
-      if (probe) this.probing = false;
     }
   }
 
@@ -111,9 +151,13 @@ export class CircuitBreaker extends EventEmitter {
     if (this.failures.length >= this.settings.failureThreshold) this.open(now);
   }
 
-  /** Back to closed, forgetting failures. */
+  /**
+   * Back to closed, forgetting failures: the client calls it when a
+   * connection becomes ready again, the surest sign Redis is back.
+   */
   reset(): void {
     this.failures = [];
+    this.probing = false;
     if (this.current !== 'closed') this.transition('closed');
   }
 
@@ -122,12 +166,14 @@ export class CircuitBreaker extends EventEmitter {
     this.transition('open');
   }
 
-  private transition(to: BreakerState): void {
+  /** Moves to `to`, publishes the change and emits `'state'`. */
+  protected transition(to: BreakerState): void {
     const from = this.current;
     if (from === to) return;
     this.current = to;
     const change: BreakerStateChange = { from, to, failures: this.failures.length };
-    publishDiagnostic('breaker', { client: this.settings.name, ...change });
+    if (this.settings.node === undefined) publishDiagnostic('breaker', { client: this.settings.name, ...change });
+    else publishDiagnostic('nodeBreaker', { client: this.settings.name, node: this.settings.node, ...change });
     this.emit('state', change);
   }
 }

@@ -17,12 +17,18 @@
  * - **A fatal connection error** (a database index the server refuses) rejects
  *   every command here, so none can reach the wrong database.
  * - **Before the first command of each connection**, a hook (scripts to load).
+ * - **On Cluster, the breaker of the node** owning a keyed command's slot:
+ *   an open one refuses the command before it is sent, and the command's
+ *   final outcome (after ioredis's own redirections and retries) is counted
+ *   against that node only (see cluster-breakers.ts).
  */
 import type { Cluster, Redis } from 'ioredis';
+import type { Admission } from './breaker.js';
 import { StratacacheError } from './errors.js';
 
 interface QueuedCommand {
   name: string;
+  resolve(value: unknown): void;
   reject(error: Error): void;
   promise: Promise<unknown>;
   setTimeout?(ms: number): void;
@@ -33,6 +39,19 @@ interface QueuedCommand {
 const NOT_SENT: unique symbol = Symbol.for('stratacache.notSent') as never;
 const TRACKED = Symbol('stratacache.tracked');
 const SENT = Symbol('stratacache.sent');
+/** The Cluster node a command was admitted for, and how (`Admission`). */
+const OWNER = Symbol('stratacache.owner');
+const ADMISSION = Symbol('stratacache.admission');
+
+/** Per-node breakers on Cluster, as the guard uses them (implemented by `ClusterBreaker`). */
+export interface NodeGate {
+  /** The node (`host:port`) serving the command's slot now; undefined when it has no key. */
+  ownerOf(command: unknown): string | undefined;
+  /** Admits a command for `node`, or returns the error to refuse it with. */
+  admitNode(node: string): Admission | Error;
+  /** The final outcome of a command admitted for `node` (`error` as ioredis rejected it). */
+  settleNode(node: string, admission: Admission, error?: unknown): void;
+}
 
 /** True when `error` rejected a command before any byte of it was sent. */
 export function wasNotSent(error: unknown): boolean {
@@ -76,11 +95,16 @@ export interface CommandGuardOptions {
   budgetLeft?: () => number | undefined;
   /** Called with the connection before a command goes out while it is ready (loads scripts once per connection). */
   beforeSend?: () => void;
+  /** On Cluster: the per-node breakers every keyed command passes. */
+  gate?: NodeGate;
 }
 
-/** Tracks whether `command` is ever written, and marks its rejection when it was not. */
-function track(command: QueuedCommand): void {
-  const tracked = command as unknown as Record<symbol, boolean>;
+/**
+ * Tracks whether `command` is ever written, and marks its rejection when it
+ * was not; with a gate, reports the final rejection to the node it was admitted for.
+ */
+function track(command: QueuedCommand, gate: NodeGate | undefined): void {
+  const tracked = command as unknown as Record<symbol, unknown>;
   if (tracked[TRACKED]) return;
   tracked[TRACKED] = true;
   tracked[SENT] = false;
@@ -92,7 +116,36 @@ function track(command: QueuedCommand): void {
     };
   }
   const reject = command.reject;
-  command.reject = (error: Error) => reject(!tracked[SENT] && error instanceof Error ? markNotSent(error) : error);
+  command.reject = (error: Error) => {
+    const owner = tracked[OWNER] as string | undefined;
+    if (gate !== undefined && owner !== undefined) gate.settleNode(owner, tracked[ADMISSION] as Admission, error);
+    reject(!tracked[SENT] && error instanceof Error ? markNotSent(error) : error);
+  };
+}
+
+/**
+ * Passes `command` through the breaker of its node: returns the error to
+ * refuse it with, or undefined once admitted (its outcome is then reported).
+ */
+function admit(command: QueuedCommand, gate: NodeGate): Error | undefined {
+  const tracked = command as unknown as Record<symbol, unknown>;
+  // Sent again from an offline queue: admitted already.
+  if (tracked[OWNER] !== undefined) return undefined;
+  const owner = gate.ownerOf(command);
+  if (owner === undefined) return undefined;
+  const admission = gate.admitNode(owner);
+  if (typeof admission !== 'string') return admission;
+  tracked[OWNER] = owner;
+  tracked[ADMISSION] = admission;
+  if (admission === 'probe') {
+    // Only the probe's success matters (it closes the breaker): no wrapper for every command.
+    const resolve = command.resolve;
+    command.resolve = (value: unknown) => {
+      gate.settleNode(owner, admission);
+      resolve(value);
+    };
+  }
+  return undefined;
 }
 
 /** Installs the guard on `client` (a standalone, Sentinel or Cluster client). */
@@ -113,12 +166,20 @@ export function guardCommands(client: Redis | Cluster, options: CommandGuardOpti
   };
   (client as unknown as NodeJS.EventEmitter).once('ready', settle);
   (client as unknown as NodeJS.EventEmitter).once('close', settle);
+  const gate = options.gate;
   target.sendCommand = (command, stream, node) => {
-    track(command);
+    track(command, gate);
     const fatal = options.fatal?.();
     if (fatal) {
       command.reject(fatal);
       return command.promise;
+    }
+    if (gate !== undefined) {
+      const refused = admit(command, gate);
+      if (refused !== undefined) {
+        command.reject(refused);
+        return command.promise;
+      }
     }
     const left = options.budgetLeft?.();
     if (left !== undefined && left <= 0) {

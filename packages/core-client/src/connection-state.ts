@@ -24,6 +24,16 @@ export function addressOf(o: ResolvedOptions): string {
   return `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
 }
 
+/** Where a client connects, for `toString()`: URL form with the password shown as `***`. */
+export function describeTarget(o: ResolvedOptions, hasPassword: boolean): string {
+  const nodes = (list: readonly { host: string; port: number }[]) => list.map((n) => `${n.host}:${n.port}`).join(',');
+  if (o.mode === 'cluster') return `cluster ${nodes(o.clusterNodes)}`;
+  if (o.mode === 'sentinel') return `sentinel ${o.sentinelName} via ${nodes(o.sentinels)}`;
+  if (o.socketPath) return `unix:${o.socketPath}`;
+  const auth = o.username ? `${o.username}:***@` : hasPassword ? ':***@' : '';
+  return `${o.tls ? 'rediss' : 'redis'}://${auth}${o.host}:${o.port}/${o.db}`;
+}
+
 /** Connection facts of one client, kept current from its main connection's events. */
 export class ConnectionState {
   readonly address: string;

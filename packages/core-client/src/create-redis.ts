@@ -4,18 +4,16 @@
  * circuit breaker, the key builder, scripts, SCAN, batches, pub/sub and health.
  */
 import { EventEmitter } from 'node:events';
-import type { ClusterOptions, RedisOptions } from 'ioredis';
+import type { ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { type BatchOptions, getMany, type SetManyEntry, setMany } from './batch.js';
 import { CircuitBreaker } from './breaker.js';
 import { currentBudget, TimeBudget, withinBudget } from './budget.js';
 import { check } from './check.js';
 import { RedisClock, timeReplyToMs } from './clock.js';
-import { describeFailure, outcomeOf } from './connection-failure.js';
-import { ConnectionState } from './connection-state.js';
-import { listeningTo, publishDiagnostic } from './diagnostics.js';
+import { ClusterBreaker } from './cluster-breakers.js';
+import { ConnectionState, describeTarget } from './connection-state.js';
+import { failOption } from './describe-value.js';
 import type { Duration } from './duration.js';
-import { mapRedisError } from './error-mapping.js';
-import { ClientClosedError, type StratacacheError, TimeoutError } from './errors.js';
 import { checkHealth, type HealthReport } from './health.js';
 import { KeyBuilder } from './keys.js';
 import { luaScripts } from './lua.generated.js';
@@ -24,9 +22,12 @@ import type { RedisClientOptions, ResolvedOptions } from './options.js';
 import { PubSub } from './pubsub.js';
 import { redactSecret } from './redact.js';
 import { resolveOptions } from './resolve-options.js';
+import { CommandRunner } from './run-command.js';
 import { type ScanOptions, scanKeys, type UnlinkOptions, unlinkMatching } from './scan.js';
 import { ScriptRegistry } from './script-registry.js';
 import { type LuaScript, runScript, type ScriptArg } from './scripts.js';
+import { watchSentinels } from './sentinel-watch.js';
+import { waitOnKeyConnection } from './wait-replicas.js';
 
 export type { RedisConnection } from './open-connection.js';
 
@@ -54,8 +55,17 @@ export class StrataRedis extends EventEmitter {
   readonly #password: string | undefined;
   /** The ioredis client. */
   readonly client: RedisConnection;
-  /** The circuit breaker, unless turned off with `breaker: false`. */
+  /**
+   * The circuit breaker, unless turned off with `breaker: false`. On Cluster
+   * it summarises one breaker per node (`redis.breakers()`): a node's outage
+   * fails fast only for the keys of that node, and this reads `open` only
+   * while every master's breaker is open.
+   */
   readonly breaker: CircuitBreaker | undefined;
+  /** `run()`: the breaker, budgets and error mapping. */
+  private readonly runner: CommandRunner;
+  /** Stops following Sentinel's failover announcements. */
+  private readonly unwatchSentinels: (() => void) | undefined;
   /**
    * The Redis server's clock, estimated locally (see `RedisClock`): the one
    * clock every instance judges freshness and invalidations by. On Cluster it
@@ -78,11 +88,24 @@ export class StrataRedis extends EventEmitter {
     this.options = Object.freeze({ ...resolved, password: resolved.password === undefined ? undefined : '***' });
     this.state = new ConnectionState(this.options, this.#password);
     this.scripts = new ScriptRegistry(this.options.connectionName);
-    this.breaker = this.options.breaker
-      ? new CircuitBreaker({ ...this.options.breaker, name: this.options.connectionName })
-      : undefined;
+    const breaker = this.options.breaker ? { ...this.options.breaker, name: this.options.connectionName } : undefined;
+    this.breaker =
+      breaker && (this.options.mode === 'cluster' ? new ClusterBreaker(breaker) : new CircuitBreaker(breaker));
+    this.runner = new CommandRunner({
+      name: this.options.connectionName,
+      password: this.#password,
+      state: this.state,
+      // On Cluster the breakers are per node, consulted per command (cluster-breakers.ts).
+      breaker: this.options.mode === 'cluster' ? undefined : this.breaker,
+      closed: () => this.closing !== undefined,
+    });
     this.clock = new RedisClock(() => this.serverTime());
     this.client = this.connect(this.options.connectionName);
+    this.runner.client = this.client;
+    this.unwatchSentinels =
+      this.options.mode === 'sentinel'
+        ? watchSentinels(this.options, () => [this.client, ...this.duplicates] as Redis[])
+        : undefined;
     // On Cluster the clock reads TIME through a script: loaded with the others before first use.
     if (this.options.mode === 'cluster') this.registerScripts([luaScripts.serverTime]);
   }
@@ -116,39 +139,23 @@ export class StrataRedis extends EventEmitter {
    * Runs `fn` through the circuit breaker and maps what it throws to a
    * stratacache error (`command` names it in messages and events).
    *
+   * On Cluster each command `fn` sends passes the breaker of the node that
+   * serves its key, so one shard's outage fails fast only for its keys.
+   * With the breaker closed and nobody timing commands, a call adds no
+   * `await` and one `.then` (for mapping errors) to what `fn` costs.
+   *
    * @example
    * ```ts
    * const value = await redis.run('get', (c) => c.getBuffer(key));
    * ```
    */
-  async run<T>(command: string, fn: (client: RedisConnection) => Promise<T>, options: RunOptions = {}): Promise<T> {
-    // A closed client fails on its own terms, before the breaker: it says nothing about Redis.
-    if (this.closing) throw this.closedError(command);
-    const budget = options.budget?.shorter(currentBudget()) ?? currentBudget();
-    // Spent by earlier commands of the same call: refused here, and not a breaker failure either.
-    if (budget?.expired) throw this.budgetSpent(command, budget);
-    const attempt = async (): Promise<T> => {
-      // Timed only while someone listens: no clock reads on the hot path otherwise.
-      const started = listeningTo('command') ? performance.now() : -1;
-      try {
-        const result = await (budget ? withinBudget(budget, () => fn(this.client)) : fn(this.client));
-        if (started >= 0) this.timed(command, started, true);
-        return result;
-      } catch (error) {
-        if (started >= 0) this.timed(command, started, false);
-        throw this.mapError(error, command, budget);
-      }
-    };
-    return this.breaker ? this.breaker.run(attempt) : attempt();
+  run<T>(command: string, fn: (client: RedisConnection) => Promise<T>, options?: RunOptions): Promise<T> {
+    return this.runner.run(command, fn, options?.budget);
   }
 
-  private timed(command: string, started: number, ok: boolean): void {
-    publishDiagnostic('command', {
-      client: this.options.connectionName,
-      command,
-      durationMs: performance.now() - started,
-      ok,
-    });
+  /** The state of each Cluster node's breaker that has seen a failure (`host:port` to state); empty elsewhere. */
+  breakers(): Record<string, 'closed' | 'open' | 'half-open'> {
+    return this.breaker instanceof ClusterBreaker ? this.breaker.nodes() : {};
   }
 
   /**
@@ -181,37 +188,6 @@ export class StrataRedis extends EventEmitter {
     return this.state.address;
   }
 
-  /** Maps what a command threw to a stratacache error naming the address and the kind, and publishes it. */
-  private mapError(error: unknown, command: string, budget?: TimeBudget): StratacacheError {
-    const mapped = mapRedisError(error, command, {
-      password: this.#password,
-      facts: this.state.facts(),
-      tracked: true,
-      closed: Boolean(this.closing),
-      budgetMs: budget?.totalMs,
-    });
-    publishDiagnostic('commandError', {
-      client: this.options.connectionName,
-      command,
-      code: mapped.code,
-      message: mapped.message,
-    });
-    return mapped;
-  }
-
-  private budgetSpent(command: string, budget: TimeBudget): TimeoutError {
-    return new TimeoutError(
-      `The time budget of ${budget.totalMs} ms ran out before ${command} could be sent to ${this.state.address}: earlier commands of the same call used it up. ${outcomeOf(command, false)}`,
-      { context: { command, address: this.state.address, kind: 'budget', sent: false } },
-    );
-  }
-
-  private closedError(command: string): ClientClosedError {
-    return new ClientClosedError(`${describeFailure('closed', this.state.facts())} ${outcomeOf(command, false)}`, {
-      context: { command, address: this.state.address, kind: 'closed', sent: false },
-    });
-  }
-
   /**
    * Runs a Lua script (EVALSHA, EVAL on NOSCRIPT). The script is registered on
    * first use, so it is loaded ahead of this call and after every reconnect.
@@ -238,13 +214,39 @@ export class StrataRedis extends EventEmitter {
     this.scripts.register(scripts);
   }
 
+  /**
+   * WAIT: resolves how many replicas acknowledged every write this client
+   * sent so far on the connection that carries `key`'s writes (on Cluster,
+   * the connection to the master serving its slot), waiting up to `timeout`
+   * for `replicas` of them. Fewer than asked means a failover now could lose
+   * those writes. WAIT holds that connection meanwhile: keep `timeout` short.
+   *
+   * @example
+   * ```ts
+   * await redis.run('set', (c) => c.set(key, value));
+   * if ((await redis.waitForReplicas(key, 1, '100ms')) < 1) console.warn('not on a replica yet');
+   * ```
+   */
+  waitForReplicas(key: string, replicas: number, timeout: Duration): Promise<number> {
+    const count = check.nonNegativeInt(replicas, 'replicas');
+    const ms = check.positiveDuration(timeout, 'timeout');
+    if (ms >= this.options.commandTimeoutMs) {
+      failOption(
+        'timeout',
+        `must be shorter than commandTimeout (${this.options.commandTimeoutMs} ms), which would end WAIT first`,
+        timeout,
+      );
+    }
+    return this.run('wait', (client) => waitOnKeyConnection(client, key, count, ms));
+  }
+
   /** Batches of keys matching `pattern`, from every master. Build `pattern` with the key builder. */
   async *scan(pattern: string, options?: ScanOptions): AsyncGenerator<string[], void, undefined> {
-    if (this.closing) throw this.closedError('scan');
+    if (this.closing) throw this.runner.closedError('scan');
     try {
       yield* scanKeys(this.client, pattern, options);
     } catch (error) {
-      throw this.mapError(error, 'scan');
+      throw this.runner.mapError(error, 'scan');
     }
   }
 
@@ -315,7 +317,7 @@ export class StrataRedis extends EventEmitter {
     // PING, then INFO of every master: one commandTimeout for both.
     const report = await withinBudget(this.budget(), () =>
       checkHealth(this.client, this.options.mode, (error) =>
-        this.closing ? this.closedError('health').message : this.mapError(error, 'ping').message,
+        this.closing ? this.runner.closedError('health').message : this.runner.mapError(error, 'ping').message,
       ),
     );
     for (const part of report.unreadable) part.reason = redactSecret(part.reason, this.#password);
@@ -328,6 +330,7 @@ export class StrataRedis extends EventEmitter {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.unwatchSentinels?.();
       await Promise.all([...this.pubsubs.values()].map((bus) => bus.close()));
       this.pubsubs.clear();
       const all = [this.client, ...this.duplicates];
@@ -338,7 +341,7 @@ export class StrataRedis extends EventEmitter {
   }
 
   private assertOpen(): void {
-    if (this.closing) throw this.closedError('this call');
+    if (this.closing) throw this.runner.closedError('this call');
   }
 
   private connect(
@@ -354,14 +357,16 @@ export class StrataRedis extends EventEmitter {
       scripts: this.scripts,
       overrides,
       clusterOverrides,
+      breakers: this.breaker instanceof ClusterBreaker ? this.breaker : undefined,
       // Only when someone listens: an EventEmitter 'error' without listeners would throw.
       onError: (error) => {
         if (this.listenerCount('connection-error') > 0) this.emit('connection-error', error);
       },
       onReady: (connectionName, main) => {
-        // The breaker counts failed calls (in run()); the main connection coming back closes a half-open one.
+        // The main connection (re)connected: Redis is back, so the breaker closes now, not after its
+        // open duration and a probe. On Cluster, each node's breaker closes with its node's connection.
         if (main) {
-          this.breaker?.recordSuccess();
+          this.breaker?.reset();
           // A reconnect may have reached another server (failover): sample its clock afresh.
           this.clock.sync(true).catch(() => {});
         }
@@ -373,16 +378,7 @@ export class StrataRedis extends EventEmitter {
 
   /** A description without secrets. */
   override toString(): string {
-    const o = this.options;
-    const where =
-      o.mode === 'cluster'
-        ? `cluster ${o.clusterNodes.map((n) => `${n.host}:${n.port}`).join(',')}`
-        : o.mode === 'sentinel'
-          ? `sentinel ${o.sentinelName} via ${o.sentinels.map((n) => `${n.host}:${n.port}`).join(',')}`
-          : o.socketPath
-            ? `unix:${o.socketPath}`
-            : `${o.tls ? 'rediss' : 'redis'}://${o.username ? `${o.username}:***@` : this.#password ? ':***@' : ''}${o.host}:${o.port}/${o.db}`;
-    return `StrataRedis(${where}, prefix=${o.prefix}, status=${this.client.status})`;
+    return `StrataRedis(${describeTarget(this.options, this.#password !== undefined)}, prefix=${this.options.prefix}, status=${this.client.status})`;
   }
 
   /** Same as toString(), so console.log and util.inspect never show the password. */

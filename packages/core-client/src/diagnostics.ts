@@ -12,8 +12,13 @@ const core = defineChannels('core', {
   reconnect: 'reconnect',
   /** `{ client }`: a connection closed. */
   close: 'close',
-  /** `{ client, from, to, failures }`: the circuit breaker changed state. */
+  /**
+   * `{ client, from, to, failures }`: the circuit breaker changed state (on Cluster: the summary of
+   * the per-node breakers, open only while every node's breaker is open).
+   */
   breaker: 'breaker',
+  /** `{ client, node, from, to, failures }`: on Cluster, the breaker of one node (`host:port`) changed state. */
+  nodeBreaker: 'node-breaker',
   /** `{ client, command, code, message }`: a command failed. */
   commandError: 'command-error',
   /** `{ client, downtimeMs, channels, patterns }`: the subscriber is back after a reconnect. */

@@ -162,6 +162,15 @@ export function mapRedisError(
       { cause, context: { ...base, sent: true, kind: 'noperm' } },
     );
   }
+  // ioredis retried a command through MOVED/ASK/TRYAGAIN/CLUSTERDOWN/closed connections until its
+  // redirections ran out: a slot moving or a master failing over that did not settle in time.
+  if (/^Too many Cluster redirections/.test(message) || /^(MOVED|ASK) \d+ /.test(message)) {
+    const last = /Last error: (?:\w*Error: )?(.*)$/.exec(message)?.[1] ?? message;
+    return new ConnectionError(
+      `Redis Cluster at ${facts.address} could not serve ${command} while a slot moved or a master failed over (last reply: ${last}); it was retried until its redirections ran out. ${outcomeOf(command, sent)} Retry later.`,
+      { cause, context: { ...base, kind: 'failover' } },
+    );
+  }
   // Replies that mean "this server cannot serve you right now": availability, like a dropped connection.
   if (/^(READONLY|LOADING|CLUSTERDOWN|MASTERDOWN|BUSY|TRYAGAIN)\b/.test(message)) {
     return new ConnectionError(

@@ -7,6 +7,7 @@
  */
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { currentBudget } from './budget.js';
+import type { ClusterBreaker } from './cluster-breakers.js';
 import { guardCommands } from './command-guard.js';
 import type { ConnectionState } from './connection-state.js';
 import { publishDiagnostic } from './diagnostics.js';
@@ -35,7 +36,30 @@ export interface OpenConnectionOptions {
   onClose(name: string): void;
   overrides?: Partial<RedisOptions>;
   clusterOverrides?: Partial<ClusterOptions>;
+  /** On Cluster, the main connection's per-node breakers. */
+  breakers?: ClusterBreaker;
 }
+
+/**
+ * How ioredis retries inside one command on Cluster while slots move or a
+ * master fails over. Every retry stays within the command's timeout (armed
+ * from issue by the command guard, or the verb's time budget when shorter):
+ * redirections are allowed generously so that the time budget, not a count,
+ * ends a retry; what is still failing then is a `TimeoutError`, or a
+ * `ConnectionError` ("failing over") once the redirections run out.
+ */
+export const CLUSTER_RETRY = Object.freeze({
+  /** A MOVED reply: the slot map is updated at once; retried after a short pause (a failover's MOVED loops). */
+  retryDelayOnMoved: 25,
+  /** The node's connection closed (a master died): the slot map is refreshed, then retried. */
+  retryDelayOnFailover: 100,
+  /** CLUSTERDOWN (a master failed, no replica promoted yet). */
+  retryDelayOnClusterDown: 100,
+  /** TRYAGAIN (a multi-key command during a slot migration). */
+  retryDelayOnTryAgain: 50,
+  /** Redirections and retries of one command before it fails (the timeout usually ends it first). */
+  maxRedirections: 64,
+});
 
 /** Opens a connection and starts connecting it. */
 export function openConnection(params: OpenConnectionOptions): RedisConnection {
@@ -68,6 +92,7 @@ export function openConnection(params: OpenConnectionOptions): RedisConnection {
       scaleReads: 'master',
       slotsRefreshTimeout: o.connectTimeoutMs,
       lazyConnect: true,
+      ...CLUSTER_RETRY,
       ...params.clusterOverrides,
     };
     connection = new Cluster(o.clusterNodes, clusterOptions);
@@ -80,6 +105,9 @@ export function openConnection(params: OpenConnectionOptions): RedisConnection {
       db: o.db,
       sentinelRetryStrategy: retryStrategy,
       enableTLSForSentinelMode: Boolean(o.tls),
+      // A master demoted while connected (a manual failover, a partition healed) answers writes with
+      // READONLY: reconnect, which asks Sentinel for the new master, and send the command again.
+      reconnectOnError: (error) => (/^READONLY/.test(error.message) ? 2 : false),
     });
   } else {
     connection = new Redis({ ...common, host: o.host, port: o.port, path: o.socketPath, db: o.db });
@@ -98,7 +126,9 @@ export function openConnection(params: OpenConnectionOptions): RedisConnection {
     budgetLeft: () => currentBudget()?.remainingMs(),
     // Scripts run on the main connection only (on Cluster: on its nodes, hooked below).
     beforeSend: main && !isCluster ? () => scripts.beforeSend(connection as Redis) : undefined,
+    gate: main && isCluster ? params.breakers : undefined,
   });
+  if (main && isCluster) params.breakers?.attach(connection as Cluster);
   // A second error on a socket is only kept from crashing the process; the first reaches 'error' below.
   const onSocketError = () => {};
   if (isCluster) {

@@ -7,8 +7,18 @@
  * `resubscribed` with how long it was away: messages published meanwhile are
  * lost (Redis pub/sub keeps nothing), so layers with local state must
  * reconcile on that event (the invalidation bus clears its memory tiers).
+ *
+ * On Cluster, sharded channels (SSUBSCRIBE) live on the connection ioredis
+ * keeps to the master owning their slot, not on the client as a whole: when
+ * that connection is lost (the master failed over, the connection was
+ * killed), the client stays "ready". The loss is seen on the `-node` event
+ * for the owner of one of our shard channels; once ioredis has a subscriber
+ * for the slot again (`subscribersReady`, or a retry every second), the
+ * channels are subscribed again here and `resubscribed` is emitted, as after
+ * any reconnect.
  */
 import { EventEmitter } from 'node:events';
+import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
 import { publishDiagnostic } from './diagnostics.js';
 import { assertWellFormed, escapeGlob, type KeyBuilder } from './keys.js';
@@ -78,6 +88,8 @@ export class PubSub extends EventEmitter {
   private readonly channels = new Map<string, Channel>();
   private readonly patterns = new Map<string, Channel>();
   private downSince: number | undefined;
+  /** When the connection carrying a shard channel was lost (Cluster), until they are subscribed again. */
+  private shardDownSince: number | undefined;
   private closed = false;
   private readonly topicStart: string;
   private detach: (() => void) | undefined;
@@ -140,7 +152,12 @@ export class PubSub extends EventEmitter {
    * (false before the first subscribe, after a disconnect, and once closed).
    */
   get connected(): boolean {
-    return !this.closed && this.subscriber?.status === 'ready' && this.downSince === undefined;
+    return (
+      !this.closed &&
+      this.subscriber?.status === 'ready' &&
+      this.downSince === undefined &&
+      this.shardDownSince === undefined
+    );
   }
 
   /** Channels and patterns currently subscribed. */
@@ -257,14 +274,70 @@ export class PubSub extends EventEmitter {
     subscriber.on('pmessageBuffer', onPatternMessage);
     subscriber.on('close', onClose);
     subscriber.on('ready', onReady);
+    const unwatchShards = (subscriber as Cluster).isCluster ? this.watchShards(subscriber as Cluster) : undefined;
     this.detach = () => {
       subscriber.off('messageBuffer', onMessage);
       subscriber.off('smessageBuffer', onShardMessage);
       subscriber.off('pmessageBuffer', onPatternMessage);
       subscriber.off('close', onClose);
       subscriber.off('ready', onReady);
+      unwatchShards?.();
     };
     return subscriber;
+  }
+
+  /** On Cluster: follows the loss and return of the connections carrying our shard channels. */
+  private watchShards(subscriber: Cluster): () => void {
+    let retry: NodeJS.Timeout | undefined;
+    const again = () => {
+      clearTimeout(retry);
+      retry = undefined;
+      if (this.closed || this.shardDownSince === undefined) return;
+      const downtimeMs = Date.now() - this.shardDownSince;
+      void this.resubscribeShards(subscriber, downtimeMs).then((done) => {
+        // ioredis may not have a subscriber for the slot yet (the master is still failing over).
+        if (!done && !this.closed) retry = setTimeout(again, 1000).unref();
+      });
+    };
+    const onNodeGone = (_node: unknown, key: string) => {
+      if (this.shardDownSince !== undefined || !this.carriesShard(subscriber, key)) return;
+      this.shardDownSince = Date.now();
+      if (this.downSince === undefined) this.emit('disconnected', { since: this.shardDownSince });
+      retry = setTimeout(again, 1000).unref();
+    };
+    subscriber.on('-node', onNodeGone);
+    subscriber.on('subscribersReady', again);
+    return () => {
+      clearTimeout(retry);
+      subscriber.off('-node', onNodeGone);
+      subscriber.off('subscribersReady', again);
+    };
+  }
+
+  /** True when node `key` serves the slot of one of our shard channels. */
+  private carriesShard(subscriber: Cluster, key: string): boolean {
+    for (const channel of this.shardChannels.keys()) {
+      if (subscriber.slots[calculateSlot(channel)]?.[0] === key) return true;
+    }
+    return false;
+  }
+
+  /** Subscribes the shard channels again; resolves whether that worked (then `resubscribed` was emitted). */
+  private async resubscribeShards(subscriber: Cluster, downtimeMs: number): Promise<boolean> {
+    const shardChannels = [...this.shardChannels.keys()];
+    try {
+      // SSUBSCRIBE is idempotent: a channel ioredis already subscribed again is confirmed here.
+      for (const channel of shardChannels) await subscriber.ssubscribe(channel);
+    } catch (error) {
+      this.emit('message-error', error);
+      return false;
+    }
+    if (this.shardDownSince === undefined) return true;
+    this.shardDownSince = undefined;
+    const event: ResubscribedEvent = { downtimeMs, channels: shardChannels, patterns: [] };
+    publishDiagnostic('resubscribed', { client: this.name, ...event });
+    this.emit('resubscribed', event);
+    return true;
   }
 
   private async resubscribe(subscriber: Redis | Cluster, downtimeMs: number): Promise<void> {
@@ -284,6 +357,7 @@ export class PubSub extends EventEmitter {
       subscriber.disconnect(true);
       return;
     }
+    this.shardDownSince = undefined;
     const event: ResubscribedEvent = { downtimeMs, channels: [...channels, ...shardChannels], patterns };
     publishDiagnostic('resubscribed', { client: this.name, ...event });
     this.emit('resubscribed', event);

@@ -92,4 +92,24 @@ describe('the client breaker with a real Redis', () => {
       unsubscribe(CoreChannels.breaker, listener);
     }
   });
+
+  it('closes as soon as the connection is back, not after its open duration', async () => {
+    const s = await server();
+    const redis = client({
+      url: s.url,
+      commandTimeout: 200,
+      reconnectMaxDelay: '100ms',
+      breaker: { failureThreshold: 2, window: '10s', openDuration: '1h' },
+    });
+    expect(await redis.run('ping', (c) => c.ping())).toBe('PONG');
+    await s.kill();
+    await eventually(async () => {
+      await redis.run('get', (c) => c.get('k')).catch(() => {});
+      return redis.breaker?.state === 'open';
+    });
+    await s.restart();
+    // An hour-long open duration: only the reconnect can have closed it.
+    await eventually(() => redis.breaker?.state === 'closed', 10_000);
+    expect(await redis.run('ping', (c) => c.ping())).toBe('PONG');
+  });
 });

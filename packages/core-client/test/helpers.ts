@@ -1,5 +1,5 @@
 /** Shared helpers of core-client's tests. */
-import { type RedisServerHandle, startRedisServer, testRedisUrl } from '@stratacache/test-utils';
+import { type RedisServerHandle, startRedisServer, withTestRedis } from '@stratacache/test-utils';
 import { afterAll } from 'vitest';
 import { createRedis, type RedisClientOptions, type StrataRedis } from '../src/index.js';
 
@@ -8,7 +8,7 @@ const servers: RedisServerHandle[] = [];
 
 /** A client to the run's Redis (or `options.url`), closed after the file. No environment is read. */
 export function client(options: RedisClientOptions = {}): StrataRedis {
-  const redis = createRedis({ url: testRedisUrl(), env: {}, ...options });
+  const redis = createRedis(withTestRedis(options));
   open.push(redis);
   return redis;
 }

@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { testRedisUrl } from '@stratacache/test-utils';
+import { withTestRedis } from '@stratacache/test-utils';
 import { transformSync } from 'esbuild';
 import { describe, expect, it, vi } from 'vitest';
 import { checkMarkdown, formatProblems } from '../../../scripts/check-readme-snippets.mjs';
@@ -18,10 +18,7 @@ describe('README example', () => {
         ?.split(',')
         .map((s) => s.trim()) ?? [];
     // createRedis() reads REDIS_URL: point it at the test Redis.
-    const exports = { ...core, createRedis: () => core.createRedis({ url: testRedisUrl(), env: {} }) } as Record<
-      string,
-      unknown
-    >;
+    const exports = { ...core, createRedis: () => core.createRedis(withTestRedis({})) } as Record<string, unknown>;
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;
     // The block is TypeScript: strip the types (esbuild), keep the code as written.

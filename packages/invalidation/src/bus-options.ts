@@ -18,6 +18,16 @@ export interface InvalidationBusOptions {
   retryIntervalMs?: number;
   /** This instance's id. @default random */
   instanceId?: string;
+  /**
+   * Sharded pub/sub (SSUBSCRIBE / SPUBLISH, Redis 7): the channel lives on the
+   * one master owning its slot, so every message of a sender reaches every
+   * receiver in the order it was sent. Plain PUBLISH on Cluster goes through
+   * any node and is forwarded over the cluster bus, so consecutive messages
+   * can arrive out of order. Every instance of a channel must use the same
+   * setting (a sharded and a plain instance do not hear each other).
+   * @default true on Cluster, false on standalone and Sentinel
+   */
+  sharded?: boolean;
 }
 
 /** {@link InvalidationBusOptions} with defaults applied. */
@@ -28,6 +38,8 @@ export interface ResolvedInvalidationBusOptions {
   readonly retryIntervalMs: number;
   /** Undefined when a random id is to be drawn. */
   readonly instanceId: string | undefined;
+  /** Undefined: decided by the client's topology (sharded on Cluster). */
+  readonly sharded: boolean | undefined;
 }
 
 /** Resolves the bus's options; a bad one throws `ConfigError` naming it. */
@@ -46,6 +58,7 @@ export function resolveInvalidationBusOptions(options: InvalidationBusOptions = 
         ? check.positiveDuration(checkMs(o.retryIntervalMs, 'retryIntervalMs'), 'retryIntervalMs')
         : check.positiveDuration(o.retryInterval ?? '1s', 'retryInterval'),
     instanceId: o.instanceId === undefined ? undefined : check.name(o.instanceId, 'instanceId'),
+    sharded: o.sharded === undefined ? undefined : check.boolean(o.sharded, 'sharded'),
   });
 }
 

@@ -8,6 +8,11 @@
  *   newest kept); when the queue overflows it collapses into one `clear`.
  * - On core-client's `resubscribed` event (messages sent while the subscriber
  *   was away are gone) or on a sequence gap, every target clears.
+ * - On Cluster the channel is sharded (SSUBSCRIBE / SPUBLISH): one master
+ *   carries it, so a sender's messages arrive in order and a jump in its
+ *   sequence is a real loss. With plain PUBLISH, which any node accepts and
+ *   forwards, 1,000 quick invalidations from one instance arrived out of order
+ *   often enough to be taken for dozens of gaps, each clearing every memory tier.
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -56,6 +61,8 @@ export class InvalidationBus extends EventEmitter {
   private pubsub: PubSub | undefined;
   /** The resolved options (frozen). */
   readonly options: ResolvedInvalidationBusOptions;
+  /** Whether the channel is sharded (SSUBSCRIBE / SPUBLISH): `options.sharded`, or true on Cluster. */
+  readonly sharded: boolean;
   private readonly redis: StrataRedis;
 
   constructor(redis: StrataRedis, options: InvalidationBusOptions = {}) {
@@ -66,6 +73,7 @@ export class InvalidationBus extends EventEmitter {
     this.topic = this.options.channel;
     this.maxRetry = this.options.maxRetryQueue;
     this.retryIntervalMs = this.options.retryIntervalMs;
+    this.sharded = this.options.sharded ?? redis.mode === 'cluster';
   }
 
   private starting: Promise<void> | undefined;
@@ -93,7 +101,9 @@ export class InvalidationBus extends EventEmitter {
     pubsub.on('resubscribed', this.onResubscribed);
     pubsub.on('disconnected', this.onDisconnected);
     try {
-      this.subscription = await pubsub.subscribe(this.topic, (message) => this.receive(message));
+      this.subscription = await pubsub.subscribe(this.topic, (message) => this.receive(message), {
+        sharded: this.sharded,
+      });
     } catch (error) {
       pubsub.off('resubscribed', this.onResubscribed);
       pubsub.off('disconnected', this.onDisconnected);
@@ -193,7 +203,7 @@ export class InvalidationBus extends EventEmitter {
   private async send(message: WireMessage): Promise<void> {
     try {
       await this.redis.run('publish', () =>
-        this.redis.pubsub(this.options.pubsubNamespace).publish(this.topic, message),
+        this.redis.pubsub(this.options.pubsubNamespace).publish(this.topic, message, { sharded: this.sharded }),
       );
     } catch (error) {
       this.emit('publish-error', error);
@@ -249,7 +259,7 @@ export class InvalidationBus extends EventEmitter {
     }
     if (message.i === this.instanceId) return;
     const last = this.lastSeen.get(message.i);
-    // Never regress: on Cluster PUBLISH goes to any node and messages can arrive out of order.
+    // Never regress: with plain PUBLISH on Cluster (sharded: false) messages can arrive out of order.
     if (last === undefined || message.s > last) {
       this.lastSeen.set(message.i, message.s);
       if (this.lastSeen.size > 10_000) this.lastSeen.delete(this.lastSeen.keys().next().value as string);

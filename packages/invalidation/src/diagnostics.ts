@@ -28,6 +28,12 @@ const invalidation = defineChannels('invalidation', {
   dropped: 'dropped',
   /** `{ namespace, strategy, target, count }`: an invalidator call ended (see the README for the values). */
   invalidated: 'invalidated',
+  /**
+   * `{ namespace, node, reason }`: on Cluster, a master that became one after `listenToKeyspace`
+   * started (a failover) could not be followed: it does not send the events (`reason: 'config'`)
+   * or could not be subscribed (`reason: 'subscribe'`). Its expirations and evictions are not heard.
+   */
+  keyspaceError: 'keyspace-error',
 });
 
 /** Channel names published by @stratacache/invalidation. */

@@ -79,6 +79,14 @@ export type BusDroppedEvent = {
   reason: 'stopped' | 'queue-full';
 };
 
+/** `keyspace-error`: keyspace notifications of one Cluster master could not be followed. */
+export type KeyspaceErrorEvent = {
+  namespace: string;
+  /** `host:port` of the master. */
+  node: string;
+  reason: 'config' | 'subscribe';
+};
+
 /** What an invalidator call acted on. */
 export type InvalidationTarget = 'key' | 'prefix' | 'pattern' | 'tag' | 'namespace';
 
@@ -102,6 +110,7 @@ export interface InvalidationEventsByKey {
   publishFailed: BusPublishFailedEvent;
   dropped: BusDroppedEvent;
   invalidated: InvalidatedEvent;
+  keyspaceError: KeyspaceErrorEvent;
 }
 
 /**

@@ -21,6 +21,7 @@ export type {
   InvalidationEventsByKey,
   InvalidationOpName,
   InvalidationTarget,
+  KeyspaceErrorEvent,
 } from './events.js';
 export type {
   EntryStamp,

@@ -11,6 +11,12 @@
  *   and `judge` calls an entry deleted or stale when it was written before.
  * In both modes `expireByTag` records a time (readers may still serve the
  * entry as stale), while `deleteByTag` makes entries a miss: two verbs, two meanings.
+ *
+ * On Cluster a tag's set is one key in its own slot, its members anywhere:
+ * `addTags` sends one command per tag (each to the master of that tag's set)
+ * and `deleteByTag` unlinks each member on its own master. Nothing there is
+ * atomic across slots (nor is a pipeline on one server): what keeps readers
+ * right is the tag's invalidation time, written before the members are read.
  */
 
 import {
@@ -92,11 +98,6 @@ export class Invalidator {
     this.markerTtlMs = this.options.markerTtlMs;
     this.tagCacheMs = this.options.tagCacheTtlMs;
     this.meta = this.keys.child('inv');
-    if (this.tagMode === 'eager' && redis.mode === 'cluster') {
-      throw new ConfigError(
-        "Eager tags write an entry and its tag sets in one pipeline, which Redis Cluster refuses across slots; use tags: 'lazy' on Cluster.",
-      );
-    }
     // Keep the local copies of tag and key times current from other instances.
     this.unregister = this.bus?.onInvalidation((event) => {
       if (event.local || (event.namespace !== this.namespace && event.namespace !== '*')) return;
@@ -164,15 +165,37 @@ export class Invalidator {
 
   /**
    * Records `tags` of `key` in the same pipeline as its write (eager mode;
-   * a no-op in lazy mode, where entries carry their own tags).
+   * a no-op in lazy mode, where entries carry their own tags). Standalone and
+   * Sentinel only: on Cluster a pipeline cannot mix slots, and this throws a
+   * `ConfigError` at the call; use {@link addTags}, which works everywhere.
    */
   recordTags(pipeline: ChainableCommander, key: string, tags: readonly string[], ttlMs?: number): void {
-    if (this.tagMode !== 'eager') return;
+    if (this.tagMode !== 'eager' || tags.length === 0) return;
+    if (this.redis.mode === 'cluster') {
+      throw new ConfigError(
+        'recordTags() adds tag-set writes to one pipeline, and a Redis Cluster pipeline cannot span the slots of a key and its tag sets: call addTags(key, tags, ttlMs) after the write instead (one command per tag, each to its own master).',
+        { context: { option: 'recordTags' } },
+      );
+    }
     for (const tag of tags) {
       // One script per tag: add the member scored by its expiry, drop expired members, and let the
       // set live exactly as long as its longest-lived member (forever if one has no TTL).
       pipeline.eval(TAG_ADD, 1, this.tagSetKey(tag), key, ttlMs === undefined ? 'inf' : String(ttlMs));
     }
+  }
+
+  /**
+   * Records `tags` of `key`, written with a TTL of `ttlMs` (none: no expiry):
+   * eager mode only (a no-op in lazy mode). One command per tag, all in
+   * flight at once: on Cluster each goes to the master of that tag's set.
+   * Call it right after the entry's write.
+   */
+  async addTags(key: string, tags: readonly string[], ttlMs?: number): Promise<void> {
+    if (this.tagMode !== 'eager' || tags.length === 0) return;
+    const ttl = ttlMs === undefined ? 'inf' : String(ttlMs);
+    await this.redis.run('tags', (c) =>
+      Promise.all(tags.map((tag) => c.eval(TAG_ADD, 1, this.tagSetKey(tag), key, ttl))),
+    );
   }
 
   /**
@@ -291,11 +314,10 @@ export class Invalidator {
         const set = this.tagSetKey(tag);
         const members = await this.redis.run('zrange', (c) => c.zrangebyscore(set, '-inf', '+inf'));
         if (members.length > 0) {
-          removed += await this.redis.run('unlink', async (c) => {
-            const pipeline = c.pipeline();
-            for (const key of members) pipeline.unlink(key);
-            return ((await pipeline.exec()) ?? []).reduce((n, [, r]) => n + Number(r ?? 0), 0);
-          });
+          // One UNLINK per member, all in flight: on Cluster each goes to the master of its slot.
+          removed += await this.redis.run('unlink', async (c) =>
+            (await Promise.all(members.map((key) => c.unlink(key)))).reduce((n, r) => n + r, 0),
+          );
         }
         await this.redis.run('unlink', (c) => c.unlink(set));
       }

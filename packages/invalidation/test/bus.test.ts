@@ -124,7 +124,11 @@ describe('publishing through an outage', () => {
     // Simulate a lost message: skip a sequence number by publishing with a raw client.
     await redis
       .pubsub('events')
-      .publish(channel, { v: 1, i: a.instanceId, s: 3, n: 'cache', o: 'dk', d: ['k3'], t: Date.now() });
+      .publish(
+        channel,
+        { v: 1, i: a.instanceId, s: 3, n: 'cache', o: 'dk', d: ['k3'], t: Date.now() },
+        { sharded: b.sharded },
+      );
     await eventually(() => gaps.length === 1);
     expect(gaps[0]).toMatchObject({ from: a.instanceId, expected: 2, got: 3 });
     expect(cleared).toHaveLength(1);
@@ -155,7 +159,11 @@ describe('ordering and what survives an overflow', () => {
     const send = (s: number) =>
       redis
         .pubsub('events')
-        .publish(channel, { v: 1, i: 'sender', s, n: 'cache', o: 'dk', d: [`k${s}`], t: Date.now() });
+        .publish(
+          channel,
+          { v: 1, i: 'sender', s, n: 'cache', o: 'dk', d: [`k${s}`], t: Date.now() },
+          { sharded: b.sharded },
+        );
     for (const s of [1, 3, 2, 4]) await send(s);
     await send(7);
     await eventually(() => gaps.length >= 2);

@@ -88,8 +88,8 @@ describe('invalidation diagnostics', () => {
     bus.register({ clearLocal: () => {} });
     await bus.start();
     const wire = (s: number) => ({ v: 1, i: 'other', s, n: 'cache', o: 'dk', d: ['k'], t: Date.now() });
-    await sender.pubsub('events').publish(channel, wire(1));
-    await sender.pubsub('events').publish(channel, wire(5));
+    await sender.pubsub('events').publish(channel, wire(1), { sharded: bus.sharded });
+    await sender.pubsub('events').publish(channel, wire(5), { sharded: bus.sharded });
     await eventually(() => on(InvalidationChannels.gap, channel).length === 1);
     expect(on(InvalidationChannels.gap, channel)).toEqual([{ channel, reason: 'sequence', missed: 3 }]);
     expect(on(InvalidationChannels.clear, channel)).toEqual([{ channel, namespace: '*', reason: 'gap' }]);

@@ -44,6 +44,7 @@ const SURFACE: PublicSurface = {
       'InvalidationStrategy',
       'InvalidationTarget',
       'InvalidatorOptions',
+      'KeyspaceErrorEvent',
       'KeyspaceOptions',
       'LocalTarget',
       'ResolvedInvalidationBusOptions',

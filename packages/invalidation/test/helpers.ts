@@ -1,7 +1,7 @@
 /** Clients and servers for invalidation's tests, closed after each file. */
 import { randomBytes } from 'node:crypto';
 import { createRedis, type RedisClientOptions, type StrataRedis } from '@stratacache/core-client';
-import { type RedisServerHandle, startRedisServer, testRedisUrl } from '@stratacache/test-utils';
+import { type RedisServerHandle, startRedisServer, withTestRedis } from '@stratacache/test-utils';
 import { afterAll } from 'vitest';
 
 const open: StrataRedis[] = [];
@@ -9,12 +9,7 @@ const servers: RedisServerHandle[] = [];
 
 /** A client; pass the same `prefix` to share keys between "instances". */
 export function client(options: RedisClientOptions = {}): StrataRedis {
-  const redis = createRedis({
-    url: testRedisUrl(),
-    env: {},
-    prefix: `t-${randomBytes(5).toString('hex')}`,
-    ...options,
-  });
+  const redis = createRedis(withTestRedis({ prefix: `t-${randomBytes(5).toString('hex')}`, ...options }));
   open.push(redis);
   return redis;
 }

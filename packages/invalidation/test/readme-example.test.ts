@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as core from '@stratacache/core-client';
-import { testRedisUrl } from '@stratacache/test-utils';
+import { withTestRedis } from '@stratacache/test-utils';
 import { transformSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { checkMarkdown, formatProblems } from '../../../scripts/check-readme-snippets.mjs';
@@ -16,7 +16,7 @@ describe('README example', () => {
     const js = transformSync(code.replace(/^import .*$/gm, ''), { loader: 'ts' }).code;
     const scope: Record<string, unknown> = {
       ...invalidation,
-      createRedis: () => core.createRedis({ url: testRedisUrl(), env: {}, prefix: `readme${Date.now()}` }),
+      createRedis: () => core.createRedis(withTestRedis({ prefix: `readme${Date.now()}` })),
     };
     const names = Object.keys(scope);
     const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;

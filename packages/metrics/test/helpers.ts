@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRedis, type RedisClientOptions, type StrataRedis } from '@stratacache/core-client';
-import { type RedisServerHandle, startRedisServer, testRedisUrl } from '@stratacache/test-utils';
+import { type RedisServerHandle, startRedisServer, withTestRedis } from '@stratacache/test-utils';
 import { Registry } from 'prom-client';
 import { afterAll } from 'vitest';
 import { type Health, httpListener, type MetricsHandle, type MetricsOptions, registerMetrics } from '../src/index.js';
@@ -17,12 +17,7 @@ const cleanups: Array<() => unknown> = [];
 
 /** A client with its own key prefix, so tests never share keys. */
 export function client(options: RedisClientOptions = {}): StrataRedis {
-  const redis = createRedis({
-    url: testRedisUrl(),
-    env: {},
-    prefix: `t-${randomBytes(5).toString('hex')}`,
-    ...options,
-  });
+  const redis = createRedis(withTestRedis({ prefix: `t-${randomBytes(5).toString('hex')}`, ...options }));
   open.push(redis);
   return redis;
 }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import * as core from '@stratacache/core-client';
-import { getFreePort, testRedisUrl } from '@stratacache/test-utils';
+import { getFreePort, withTestRedis } from '@stratacache/test-utils';
 import { transformSync } from 'esbuild';
 import * as prom from 'prom-client';
 import { describe, expect, it } from 'vitest';
@@ -24,7 +24,7 @@ describe('README example', () => {
       ...metrics,
       Registry: prom.Registry,
       createServer: http.createServer,
-      createRedis: () => core.createRedis({ url: testRedisUrl(), env: {}, prefix: `readme${Date.now()}` }),
+      createRedis: () => core.createRedis(withTestRedis({ prefix: `readme${Date.now()}` })),
       console: { log: (m: unknown) => logs.push(m), warn: (m: unknown) => logs.push(m) },
     };
     const names = Object.keys(scope);
@@ -37,7 +37,7 @@ describe('README example', () => {
 
   it('lists every metric the package registers, with its labels', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const redis = core.createRedis({ url: testRedisUrl(), env: {} });
+    const redis = core.createRedis(withTestRedis({}));
     const handle = metrics.registerMetrics({ registry: new prom.Registry(), redis });
     try {
       for (const name of handle.metricNames) {

@@ -97,7 +97,12 @@ export interface CacheOptions<T = unknown> {
   redisTier?: boolean;
   /** Keeps memory tiers of every instance coherent; without it only this process's memory is updated. */
   bus?: InvalidationBus;
-  /** How tags are kept: `'eager'` (tag sets; not on Cluster) or `'lazy'` (invalidation times only). @default 'eager' standalone, 'lazy' on Cluster */
+  /**
+   * How tags are kept: `'eager'` (each write also adds the key to each tag's set, so `deleteByTag`
+   * unlinks the entries; on Cluster those sets live on other masters, one more command per tag) or
+   * `'lazy'` (invalidation times only, nothing written per entry).
+   * @default 'eager' on standalone and Sentinel, 'lazy' on Cluster (no per-tag write to other masters)
+   */
   tags?: 'eager' | 'lazy';
   /** A distributed lock (`@stratacache/coordination`'s `createLocks`) for one factory call per key across processes. */
   lock?: DistributedLock;

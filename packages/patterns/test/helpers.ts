@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createRedis, type RedisClientOptions, type StrataRedis } from '@stratacache/core-client';
 import { createInvalidationBus, type InvalidationBus } from '@stratacache/invalidation';
-import { type RedisServerHandle, startRedisServer, testRedisUrl } from '@stratacache/test-utils';
+import { type RedisServerHandle, startRedisServer, withTestRedis } from '@stratacache/test-utils';
 import { afterAll } from 'vitest';
 import { type Cache, type CacheOptions, createCache } from '../src/index.js';
 
@@ -17,7 +17,7 @@ export const prefix = () => `t-${randomBytes(5).toString('hex')}`;
 
 /** A client; pass the same `prefix` to clients meant to share keys (two "instances"). */
 export function client(options: RedisClientOptions = {}): StrataRedis {
-  const redis = createRedis({ url: testRedisUrl(), env: {}, prefix: prefix(), ...options });
+  const redis = createRedis(withTestRedis({ prefix: prefix(), ...options }));
   open.push(redis);
   return redis;
 }

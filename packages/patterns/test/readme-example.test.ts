@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { createLocks } from '@stratacache/coordination';
 import * as core from '@stratacache/core-client';
 import { createInvalidationBus } from '@stratacache/invalidation';
-import { testRedisUrl } from '@stratacache/test-utils';
+import { withTestRedis } from '@stratacache/test-utils';
 import { transformSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { checkMarkdown, formatProblems } from '../../../scripts/check-readme-snippets.mjs';
@@ -31,7 +31,7 @@ describe('README example', () => {
       ...patterns,
       createInvalidationBus,
       createLocks,
-      createRedis: () => core.createRedis({ url: testRedisUrl(), env: {}, prefix: `readme${Date.now()}` }),
+      createRedis: () => core.createRedis(withTestRedis({ prefix: `readme${Date.now()}` })),
       db,
     };
     const names = Object.keys(scope);

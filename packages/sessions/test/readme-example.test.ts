@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as core from '@stratacache/core-client';
-import { testRedisUrl } from '@stratacache/test-utils';
+import { withTestRedis } from '@stratacache/test-utils';
 import { transformSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { checkMarkdown, formatProblems } from '../../../scripts/check-readme-snippets.mjs';
@@ -18,7 +18,7 @@ describe('README example', () => {
     const logs: string[] = [];
     const scope: Record<string, unknown> = {
       ...sessions,
-      createRedis: () => core.createRedis({ url: testRedisUrl(), env: {}, prefix: `readme${Date.now()}` }),
+      createRedis: () => core.createRedis(withTestRedis({ prefix: `readme${Date.now()}` })),
       process: {
         env: { SESSION_SECRET: randomBytes(32).toString('hex'), SESSION_KEY: randomBytes(32).toString('base64') },
       },

@@ -15,7 +15,7 @@ import {
   resolveMysql,
   resolvePostgres,
   startRedisServer,
-  testRedisUrl,
+  withTestRedis,
 } from '@stratacache/test-utils';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
@@ -53,7 +53,7 @@ export async function instance(
     sql?: Omit<SqlCacheOptions, 'cache' | 'db' | 'redis' | 'bus'>;
   } = {},
 ): Promise<Instance> {
-  const redis = createRedis({ url: testRedisUrl(), env: {}, prefix: options.prefix ?? `t-${hex()}`, ...options.redis });
+  const redis = createRedis(withTestRedis({ prefix: options.prefix ?? `t-${hex()}`, ...options.redis }));
   redises.push(redis);
   const bus = createInvalidationBus(redis);
   await bus.start();

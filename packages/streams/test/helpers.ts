@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createRedis, type RedisClientOptions, type StrataRedis } from '@stratacache/core-client';
-import { type RedisServerHandle, startRedisServer, testRedisUrl } from '@stratacache/test-utils';
+import { type RedisServerHandle, startRedisServer, withTestRedis } from '@stratacache/test-utils';
 import { afterAll } from 'vitest';
 import type { WindowAggregator, WindowResult } from '../src/index.js';
 
@@ -14,12 +14,7 @@ const aggregators: WindowAggregator[] = [];
 
 /** A client with its own key prefix, so tests never share keys. */
 export function client(options: RedisClientOptions = {}): StrataRedis {
-  const redis = createRedis({
-    url: testRedisUrl(),
-    env: {},
-    prefix: `t-${randomBytes(5).toString('hex')}`,
-    ...options,
-  });
+  const redis = createRedis(withTestRedis({ prefix: `t-${randomBytes(5).toString('hex')}`, ...options }));
   open.push(redis);
   return redis;
 }

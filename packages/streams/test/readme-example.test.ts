@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as core from '@stratacache/core-client';
-import { testRedisUrl } from '@stratacache/test-utils';
+import { withTestRedis } from '@stratacache/test-utils';
 import { transformSync } from 'esbuild';
 import { expect, test } from 'vitest';
 import * as streams from '../src/index.js';
@@ -18,7 +18,7 @@ test('the README example prints ten per-minute windows of 10,000 orders', async 
   const lines: string[] = [];
   const scope: Record<string, unknown> = {
     ...streams,
-    createRedis: () => core.createRedis({ url: testRedisUrl(), env: {}, prefix }),
+    createRedis: () => core.createRedis(withTestRedis({ prefix })),
     console: { log: (line: string) => lines.push(line) },
   };
   const names = Object.keys(scope);
@@ -32,7 +32,7 @@ test('the README example prints ten per-minute windows of 10,000 orders', async 
     expect(Math.abs(buyers - 700)).toBeLessThan(21);
     expect(line.endsWith('(open)')).toBe(i === 9);
   }
-  const cleanup = core.createRedis({ url: testRedisUrl(), env: {}, prefix });
+  const cleanup = core.createRedis(withTestRedis({ prefix }));
   await cleanup.unlinkMatching(`${prefix}:*`);
   await cleanup.close();
 });

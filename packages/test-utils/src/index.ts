@@ -12,8 +12,15 @@
 export { BAD_OPTION_VALUES, badEnumValues, expectConfigError, shown } from './bad-options.js';
 export { dockerAnswers } from './docker.js';
 export { exportedNames } from './exported-names.js';
-export type { RedisTestFixtures } from './fixtures.js';
-export { connectTestRedis, redisTest, testRedisUrl } from './fixtures.js';
+export type { RedisTestFixtures, TestRedisOptions } from './fixtures.js';
+export {
+  connectTestRedis,
+  redisTest,
+  testRedisOptions,
+  testRedisUrl,
+  testTopology,
+  withTestRedis,
+} from './fixtures.js';
 export type { ProvidedRedis } from './global-setup.js';
 export { cleanupNamespace, escapeGlob, uniqueNamespace } from './namespace.js';
 export type { PingTarget } from './ping.js';
@@ -22,9 +29,9 @@ export { getFreePort } from './ports.js';
 export { guardProcess, isProcessAlive, releaseProcess, trackedProcesses } from './process-guard.js';
 export type { PublicSurface } from './public-surface.js';
 export { describePublicSurface } from './public-surface.js';
-export type { RedisClusterHandle, RedisClusterOptions } from './redis-cluster.js';
+export type { ClusterFailover, RedisClusterHandle, RedisClusterOptions } from './redis-cluster.js';
 export { startRedisCluster } from './redis-cluster.js';
-export type { RedisSentinelHandle, RedisSentinelOptions } from './redis-sentinel.js';
+export type { RedisSentinelHandle, RedisSentinelOptions, SentinelFailover } from './redis-sentinel.js';
 export { startRedisSentinel } from './redis-sentinel.js';
 export type { AclUser, RedisServerHandle, RedisServerOptions } from './redis-server.js';
 export { endProcess, RedisServerStartError, spawnRedisProcess, startRedisServer } from './redis-server.js';
@@ -45,5 +52,7 @@ export type { RedisSource, ResolvedRedis, ResolveRedisOptions } from './resolve-
 export { binaryRuns, NO_REDIS_MESSAGE, resolveRedis } from './resolve-redis.js';
 export type { TlsFixture } from './tls-fixture.js';
 export { createTlsFixture } from './tls-fixture.js';
+export type { StartedTopology, Topology } from './topology.js';
+export { parseTopology, startTopology, TEST_SENTINEL_NAME, TOPOLOGIES } from './topology.js';
 export type { Worker, WorkerOptions } from './workers.js';
 export { eventually, startWorker } from './workers.js';

@@ -8,6 +8,8 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { acknowledgedByAll, askRedis } from './ask.js';
 import { waitForPing } from './ping.js';
 import { getFreePort } from './ports.js';
 import {
@@ -34,6 +36,14 @@ export interface RedisSentinelOptions {
   downAfterMs?: number;
 }
 
+/** What {@link RedisSentinelHandle.waitForFailover} observed. */
+export interface SentinelFailover {
+  /** The replica Sentinel promoted. */
+  promoted: RedisServerHandle;
+  /** `performance.now()` when the promotion was first seen (polled every 10 ms). */
+  at: number;
+}
+
 /** A running Sentinel group. */
 export interface RedisSentinelHandle {
   readonly name: string;
@@ -43,6 +53,13 @@ export interface RedisSentinelHandle {
   readonly sentinels: readonly { host: string; port: number }[];
   /** `REDIS_SENTINELS` form. */
   readonly sentinelsEnv: string;
+  /** The server Sentinel names as master now. */
+  currentMaster(): Promise<RedisServerHandle>;
+  /**
+   * Resolves once Sentinel names another server than `old` as master and that
+   * server says it is one (after `old` was killed or stopped).
+   */
+  waitForFailover(old: RedisServerHandle, timeoutMs?: number): Promise<SentinelFailover>;
   /** Stops sentinels, replicas and master. Idempotent. */
   stop(): Promise<void>;
 }
@@ -51,7 +68,8 @@ export interface RedisSentinelHandle {
 export async function startRedisSentinel(options: RedisSentinelOptions = {}): Promise<RedisSentinelHandle> {
   const name = options.name ?? 'mymaster';
   const node = options.node ?? {};
-  const master = await startRedisServer(node);
+  // The replicas' first sync starts at once instead of after repl-diskless-sync-delay's 5 s.
+  const master = await startRedisServer({ ...node, args: [...(node.args ?? []), '--repl-diskless-sync-delay', '0'] });
   const replicas: RedisServerHandle[] = [];
   const sentinelProcesses: ChildProcess[] = [];
   const dirs: string[] = [];
@@ -70,7 +88,15 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       replicas.push(
         await startRedisServer({
           ...node,
-          args: [...(node.args ?? []), '--replicaof', '127.0.0.1', String(master.port), ...auth],
+          args: [
+            ...(node.args ?? []),
+            '--replicaof',
+            '127.0.0.1',
+            String(master.port),
+            '--repl-diskless-sync-delay',
+            '0',
+            ...auth,
+          ],
         }),
       );
     }
@@ -100,16 +126,63 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       }
       sentinels.push({ host: '127.0.0.1', port });
     }
+    // Ready for a failover test: every replica synced, and every sentinel knows every replica.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const links = await Promise.all(replicas.map((r) => askRedis(r.port, node.password, 'INFO', 'replication')));
+      const known = await Promise.all(sentinels.map((s) => askRedis(s.port, undefined, 'SENTINEL', 'REPLICAS', name)));
+      const synced = links.every((info) => /master_link_status:up/.test(String(info)));
+      const seen = known.every((list) => Array.isArray(list) && list.length >= replicas.length);
+      // A replica just synced is put online by its first acknowledgement (up to a second later):
+      // until then WAIT counts it out. Ready once a write is acknowledged by every replica.
+      if (synced && seen && (await acknowledgedByAll(master.port, node.password, replicas.length))) break;
+      if (Date.now() > deadline) throw new Error('Sentinel group not ready: replicas not synced or not known');
+      await new Promise((r) => setTimeout(r, 100));
+    }
   } catch (error) {
     await stop();
     throw error;
   }
+  const all = [master, ...replicas];
+  const currentMaster = async (): Promise<RedisServerHandle> => {
+    for (const s of sentinels) {
+      const reply = (await askRedis(s.port, undefined, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as
+        | string[]
+        | undefined;
+      const found = reply ? all.find((n) => n.port === Number(reply[1])) : undefined;
+      if (found) return found;
+    }
+    throw new Error(`No sentinel names a master for ${name}`);
+  };
   return {
     name,
     master,
     replicas,
     sentinels,
     sentinelsEnv: sentinels.map((s) => `${s.host}:${s.port}`).join(','),
+    currentMaster,
+    async waitForFailover(old, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      const probes = all
+        .filter((n) => n !== old)
+        .map((n) => {
+          const client = new Redis({ port: n.port, host: '127.0.0.1', password: node.password, commandTimeout: 1000 });
+          client.on('error', () => {});
+          return { n, client };
+        });
+      try {
+        for (;;) {
+          for (const { n, client } of probes) {
+            const role = (await client.role().catch(() => undefined)) as unknown[] | undefined;
+            if (role?.[0] === 'master') return { promoted: n, at: performance.now() };
+          }
+          if (Date.now() > deadline) throw new Error(`Sentinel promoted no replica within ${timeoutMs} ms`);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      } finally {
+        for (const { client } of probes) client.disconnect();
+      }
+    },
     stop,
   };
 }

@@ -104,14 +104,9 @@ export async function store(ns: NamespaceState, req: WriteRequest): Promise<Writ
         await broadcast(ns, 'dk', [req.rk], false);
         return { kind: 'refused' };
       }
-      if (req.tags.length > 0 && ns.invalidator?.tagMode === 'eager') {
-        const inv = ns.invalidator;
-        await redis.run('tags', async (c) => {
-          const pipeline = c.pipeline();
-          inv.recordTags(pipeline, req.rk, req.tags, px);
-          await pipeline.exec();
-        });
-      }
+      // Eager tags: one command per tag set, each to its own master on Cluster.
+      if (req.tags.length > 0 && ns.invalidator?.tagMode === 'eager')
+        await ns.invalidator.addTags(req.rk, req.tags, px);
       outcome = { kind: 'written', bytes };
     } catch (error) {
       ns.telemetry.failed('set', req.key, error);
