@@ -8,6 +8,7 @@ import { MemoryTier } from '../memory-tier.js';
 import { type CacheOptions, fail, resolveEntryOptions } from '../options.js';
 import { Cache } from './cache.js';
 import { Coherence } from './coherence.js';
+import { DirectRead, ReadBatch } from './read-batch.js';
 import { type CacheContext, LOCAL_CLOCK } from './state.js';
 
 const NAMESPACE = /^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64})*$/;
@@ -48,6 +49,8 @@ export function resolveCacheOptions<T>(options: CacheOptions<T>) {
     fail('memory.clone', 'a boolean', memoryOptions.clone);
   if (options.redisTier !== undefined && typeof options.redisTier !== 'boolean')
     fail('redisTier', 'a boolean', options.redisTier);
+  if (options.batchReads !== undefined && typeof options.batchReads !== 'boolean')
+    fail('batchReads', 'a boolean', options.batchReads);
   if (options.redis !== undefined && typeof options.redis?.run !== 'function')
     throw new ConfigError('redis must be a client from createRedis() (@stratacache/core-client)', {
       context: { option: 'redis' },
@@ -82,6 +85,7 @@ export function resolveCacheOptions<T>(options: CacheOptions<T>) {
   const cluster = redis?.mode === 'cluster';
   const ctx: CacheContext = {
     redis,
+    reads: redis ? (options.batchReads === false ? new DirectRead(redis) : new ReadBatch(redis)) : undefined,
     memory: memoryOptions ? new MemoryTier(maxEntries, maxBytes) : undefined,
     memoryTtlMs: memoryOptions?.ttl === undefined ? 0 : positive(toMs(memoryOptions.ttl, 'memory.ttl'), 'memory.ttl'),
     clone: memoryOptions?.clone ?? false,

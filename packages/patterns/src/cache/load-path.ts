@@ -15,7 +15,7 @@ import { FactoryTimeoutError } from '../errors.js';
 import { type Factory, FactoryCall, waitWithTimeouts } from '../factory.js';
 import type { MemoryEntry } from '../memory-tier.js';
 import type { ResolvedEntryOptions } from '../options.js';
-import { type Found, isOutage, readRedis, served } from './read-path.js';
+import { cachedError, type Found, isOutage, readRedis, served } from './read-path.js';
 import { type Flight, handOut, type NamespaceState } from './state.js';
 import { type LoadStamp, store } from './write-path.js';
 
@@ -30,21 +30,82 @@ export function load<V>(
   opts: ResolvedEntryOptions,
   force: boolean,
 ): Promise<V> {
-  const flight = joinable(ns, rk);
-  if (flight) return flight.result as Promise<V>;
-  let endFlight!: () => void;
-  const until = new Promise<void>((resolve) => {
-    endFlight = resolve;
+  const joined = joinable(ns, rk);
+  if (joined) return joined.result as Promise<V>;
+  const flight: Flight = { result: NOT_YET, mark: ns.ctx.coherence.mark() };
+  ns.inflight.set(rk, flight);
+  const result = begin(ns, key, rk, factory, opts, force, flight);
+  flight.result = result;
+  return result;
+}
+
+const NOT_YET: Promise<unknown> = Promise.resolve();
+
+/** The flight leaves the map (unless a newer one replaced it) and runs what waited for its end. */
+function land(ns: NamespaceState, rk: string, flight: Flight): void {
+  if (ns.inflight.get(rk) === flight) ns.inflight.delete(rk);
+  flight.afterwards?.();
+}
+
+/**
+ * The start of a load: a stale value in backoff, then the Redis read (counted
+ * as the lookup). A fresh hit ends the flight in the same step, with none of
+ * the factory's machinery: a getOrSet hit costs one read and one promise step.
+ */
+function begin<V>(
+  ns: NamespaceState,
+  key: string,
+  rk: string,
+  factory: Factory<V>,
+  opts: ResolvedEntryOptions,
+  force: boolean,
+  flight: Flight,
+): Promise<V> {
+  const { memory, clock } = ns.ctx;
+  const now = clock.now();
+  if (memory && !force) ns.telemetry.miss(key, 'memory');
+  let stale = memory?.peek(rk);
+  if (stale && stale.staleUntil <= now) stale = undefined;
+  // A recent failure already served this stale value: keep serving it until the backoff ends
+  // (a newer write anywhere would have removed it from memory through the bus).
+  if (!force && stale && stale.kind === EntryKind.value && stale.retryAt !== undefined && stale.retryAt > now) {
+    ns.telemetry.stale(key, 'backoff');
+    land(ns, rk, flight);
+    return Promise.resolve(handOut(ns, stale.value) as V);
+  }
+  if (!ns.ctx.reads) {
+    if (!force && stale && stale.checkAt > now) {
+      land(ns, rk, flight);
+      return served(ns, stale) as Promise<V>;
+    }
+    return loadAfterRead(ns, key, rk, factory, opts, force, flight, undefined, stale);
+  }
+  return readRedis(ns, key, rk, opts, !force).then((found) => {
+    if (found.state === 'fresh' && !force) {
+      land(ns, rk, flight);
+      const entry = found.entry as MemoryEntry;
+      refreshIfDue(ns, key, rk, factory, opts, entry);
+      if (entry.kind === EntryKind.error) throw cachedError(entry.value);
+      return handOut(ns, entry.value) as V;
+    }
+    return loadAfterRead(ns, key, rk, factory, opts, force, flight, found, stale);
   });
-  const mark = ns.ctx.coherence.mark();
-  const result = runLoad(ns, key, rk, factory, opts, force, endFlight);
-  const entry: Flight = { result, mark };
-  ns.inflight.set(rk, entry);
-  // The flight ends when the factory ends, even if callers were answered earlier (soft timeout).
-  void until.then(() => {
-    if (ns.inflight.get(rk) === entry) ns.inflight.delete(rk);
-    entry.afterwards?.();
-  });
+}
+
+/** A load past its read: the lock, the factory, the write-back. The flight ends when the factory does. */
+function loadAfterRead<V>(
+  ns: NamespaceState,
+  key: string,
+  rk: string,
+  factory: Factory<V>,
+  opts: ResolvedEntryOptions,
+  force: boolean,
+  flight: Flight,
+  found: Found | undefined,
+  stale: MemoryEntry | undefined,
+): Promise<V> {
+  const result = runLoad(ns, key, rk, factory, opts, force, () => land(ns, rk, flight), found, stale);
+  // Callers hold `result`; a rejection nobody awaits (a refresh's joiner gone) must not crash the process.
   result.then(noop, noop);
   return result;
 }
@@ -101,11 +162,13 @@ async function runLoad<V>(
   opts: ResolvedEntryOptions,
   force: boolean,
   endFlight: () => void,
+  found: Found | undefined,
+  memoryStale: MemoryEntry | undefined,
 ): Promise<V> {
   let background = false;
   const lock: { handle: LockHandle | null | undefined } = { handle: null };
   try {
-    const prepared = await prepare(ns, key, rk, factory, opts, force, lock);
+    const prepared = await prepare(ns, key, rk, opts, force, lock, found, memoryStale);
     if (prepared.done) return (await prepared.value) as V;
     const { stale, seen } = prepared;
     let { redisUp } = prepared;
@@ -170,35 +233,21 @@ async function runLoad<V>(
 }
 
 /**
- * Before the factory: a stale value in backoff, the Redis read (counted as
- * the lookup), and with a lock the wait for another process's result.
+ * Between the first read and the factory: with a lock, the wait for another
+ * process's result. `found` is the first read (undefined without a Redis tier).
  */
-async function prepare<V>(
+async function prepare(
   ns: NamespaceState,
   key: string,
   rk: string,
-  factory: Factory<V>,
   opts: ResolvedEntryOptions,
   force: boolean,
   lock: { handle: LockHandle | null | undefined },
+  found: Found | undefined,
+  memoryStale: MemoryEntry | undefined,
 ): Promise<Prepared> {
-  const { memory, redis, clock } = ns.ctx;
-  const now = clock.now();
-  if (memory && !force) ns.telemetry.miss(key, 'memory');
-  let stale = memory?.peek(rk);
-  if (stale && stale.staleUntil <= now) stale = undefined;
-  // A recent failure already served this stale value: keep serving it until the backoff ends
-  // (a newer write anywhere would have removed it from memory through the bus).
-  if (!force && stale && stale.kind === EntryKind.value && stale.retryAt !== undefined && stale.retryAt > now) {
-    ns.telemetry.stale(key, 'backoff');
-    return { done: true, value: Promise.resolve(handOut(ns, stale.value)) };
-  }
-  if (!redis) {
-    if (!force && stale && stale.checkAt > now) return { done: true, value: served(ns, stale) };
-    return { done: false, stale, redisUp: false, seen: null };
-  }
-  const found = await readRedis(ns, key, rk, opts, !force);
-  if (found.state === 'fresh' && !force) return freshHit(ns, key, rk, factory, opts, found);
+  let stale = memoryStale;
+  if (found === undefined) return { done: false, stale, redisUp: false, seen: null };
   if (found.state === 'error') {
     ns.telemetry.failed('get', key, found.error);
     if (opts.throwErrors || !isOutage(found.error)) throw found.error;
@@ -234,19 +283,6 @@ async function prepare<V>(
     seen = again.seen ?? null;
   }
   return { done: false, stale, redisUp: true, seen };
-}
-
-function freshHit<V>(
-  ns: NamespaceState,
-  key: string,
-  rk: string,
-  factory: Factory<V>,
-  opts: ResolvedEntryOptions,
-  found: Found,
-): Prepared {
-  const entry = found.entry as MemoryEntry;
-  refreshIfDue(ns, key, rk, factory, opts, entry);
-  return { done: true, value: served(ns, entry) };
 }
 
 /** The stampede lock: a handle, `null` when another holds it, `undefined` when the lock service failed. */

@@ -11,6 +11,7 @@ import type { Serializer } from '@stratacache/serializers';
 import type { MemoryTier } from '../memory-tier.js';
 import type { ResolvedEntryOptions } from '../options.js';
 import type { Coherence } from './coherence.js';
+import type { RedisReader } from './read-batch.js';
 import type { Telemetry } from './telemetry.js';
 
 /**
@@ -40,6 +41,8 @@ export const LOCAL_CLOCK: CacheClock = Object.freeze({
 /** State shared by a cache and its child namespaces. */
 export interface CacheContext {
   redis: StrataRedis | undefined;
+  /** How entries are read from Redis: batched per tick (one MGET), or one GET each. */
+  reads: RedisReader | undefined;
   memory: MemoryTier | undefined;
   memoryTtlMs: number;
   clone: boolean;

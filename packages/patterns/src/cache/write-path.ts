@@ -15,7 +15,7 @@
  * as recent as the load.
  */
 import { defineScript, type LuaScript, type StrataRedis } from '@stratacache/core-client';
-import { decodeEntry, EntryKind, encodeEntry, encodeTombstone } from '../entry.js';
+import { decodeEntry, ENTRY_HEADER, EntryKind, encodeEntry, encodeTombstone } from '../entry.js';
 import { luaScripts } from '../lua.generated.js';
 import type { MemoryEntry } from '../memory-tier.js';
 import type { ResolvedEntryOptions } from '../options.js';
@@ -161,8 +161,14 @@ async function writeRedis(
     keys.push(ns.invalidator.namespaceTimeKey());
     for (const tag of req.tags) keys.push(...ns.invalidator.tagTimeKeys(tag));
   }
-  const args = [bytes, px, load?.started ?? 0, req.version, ns.ctx.tombstoneMs, load?.seen ?? ''];
+  const args = [bytes, px, load?.started ?? 0, req.version, ns.ctx.tombstoneMs, header(load?.seen ?? null)];
   return Number(await redis.runScript(writeBackScript(keys.length), keys, args));
+}
+
+/** The part of what a load saw that its write-back compares: the entry's header, '' for an empty key. */
+function header(seen: Buffer | null): Buffer | string {
+  if (seen === null) return '';
+  return seen.length > ENTRY_HEADER ? seen.subarray(0, ENTRY_HEADER) : seen;
 }
 
 /** On Cluster, after a write-back: was the namespace or one of its tags invalidated since the load began? */
