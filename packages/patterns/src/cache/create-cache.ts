@@ -4,10 +4,12 @@
  */
 import { ConfigError, toMs } from '@stratacache/core-client';
 import { json } from '@stratacache/serializers';
+import { listening, publish } from '../diagnostics.js';
 import { MemoryTier } from '../memory-tier.js';
 import { type CacheOptions, fail, resolveEntryOptions } from '../options.js';
 import { Cache } from './cache.js';
 import { Coherence } from './coherence.js';
+import { LandedSignal } from './landed.js';
 import { DirectRead, ReadBatch } from './read-batch.js';
 import { type CacheContext, LOCAL_CLOCK } from './state.js';
 
@@ -28,6 +30,11 @@ export function createCache<T = unknown>(options: CacheOptions<T> = {}): Cache<T
   const cache = new Cache<T>(ctx, namespace, defaults);
   // Take the first clock sample now, so the first write does not wait for it.
   ctx.redis?.clock.ready().catch(() => {});
+  // Subscribed before the first stampede: a waiter then never pays for the subscription.
+  // Without it, waiters poll Redis as they would without the signal.
+  ctx.landed?.start().catch((error: unknown) => {
+    if (listening('error')) publish('error', { namespace, operation: 'subscribe', key: '', error });
+  });
   return cache;
 }
 
@@ -92,6 +99,7 @@ export function resolveCacheOptions<T>(options: CacheOptions<T>) {
     serializer: options.serializer ?? json(),
     bus: options.bus,
     lock: options.lock,
+    landed: redis && options.lock ? new LandedSignal(redis, namespace) : undefined,
     tags: options.tags ?? (cluster ? 'lazy' : undefined),
     tombstoneMs,
     loader: options.loader,

@@ -1,7 +1,7 @@
 /**
  * The load path of `getOrSet`: single-flight per key in this process, the
- * Redis read, the stampede lock across processes (while another process
- * holds it, poll Redis for its result), the factory under soft and hard
+ * Redis read, the stampede lock across processes (`lock-wait.ts`: while
+ * another process holds it, wait for its value), the factory under soft and hard
  * timeouts, grace / fail-safe with backoff, refresh-ahead, and the guarded
  * write-back of the result.
  *
@@ -15,6 +15,7 @@ import { FactoryTimeoutError } from '../errors.js';
 import { type Factory, FactoryCall, waitWithTimeouts } from '../factory.js';
 import type { MemoryEntry } from '../memory-tier.js';
 import type { ResolvedEntryOptions } from '../options.js';
+import { lockOrWait, type Prepared, releaseLock } from './lock-wait.js';
 import { cachedError, type Found, isOutage, readRedis, served } from './read-path.js';
 import { type Flight, handOut, type NamespaceState } from './state.js';
 import { type LoadStamp, store } from './write-path.js';
@@ -148,11 +149,6 @@ export function refreshIfDue<V>(
   else queueMicrotask(start);
 }
 
-/** What the read step found: a value to return, or what the factory works with. */
-type Prepared =
-  | { done: true; value: Promise<unknown> }
-  | { done: false; stale: MemoryEntry | undefined; redisUp: boolean; seen: Buffer | null };
-
 /** The body of one load (the flight). */
 async function runLoad<V>(
   ns: NamespaceState,
@@ -166,6 +162,7 @@ async function runLoad<V>(
   memoryStale: MemoryEntry | undefined,
 ): Promise<V> {
   let background = false;
+  let written = false;
   const lock: { handle: LockHandle | null | undefined } = { handle: null };
   try {
     const prepared = await prepare(ns, key, rk, opts, force, lock, found, memoryStale);
@@ -182,7 +179,11 @@ async function runLoad<V>(
       );
     // When the source read begins, on the Redis clock, and what the key held: the write-back is refused if
     // the key changed or an invalidation marker is as recent.
-    const stamp: LoadStamp | undefined = redisUp ? { started: clock.lower(), seen } : undefined;
+    // Holding the stampede lock, the write-back announces itself to the other processes' waiting loads.
+    const announce = lock.handle && ns.ctx.landed ? ns.ctx.landed.channel : undefined;
+    const stamp: LoadStamp | undefined = redisUp
+      ? { started: clock.lower(), seen, ...(announce ? { announce } : {}) }
+      : undefined;
     ns.telemetry.factoryStarted();
     const t0 = performance.now();
     const running = (async () => factory(call))();
@@ -190,7 +191,7 @@ async function runLoad<V>(
     const finish = (ok: boolean) => ns.telemetry.factoryEnded(key, performance.now() - t0, ok);
     if (waited.kind === 'value') {
       finish(true);
-      await writeBack(ns, key, rk, waited.value, call, opts, stamp);
+      written = await writeBack(ns, key, rk, waited.value, call, opts, stamp);
       return waited.value;
     }
     if (waited.kind === 'error') {
@@ -203,11 +204,12 @@ async function runLoad<V>(
     background = true;
     const lockHeld = lock.handle;
     lock.handle = null;
+    let landed = false;
     void running
       .then(
         async (value) => {
           finish(true);
-          await writeBack(ns, key, rk, value, call, opts, stamp);
+          landed = await writeBack(ns, key, rk, value, call, opts, stamp);
         },
         (error) => {
           finish(false);
@@ -216,7 +218,7 @@ async function runLoad<V>(
       )
       .catch(noop) // a failed background write-back was counted and published by the write path
       .finally(() => {
-        void lockHeld?.release().catch(noop);
+        if (lockHeld) releaseLock(ns, rk, lockHeld, landed);
         endFlight();
       });
     if (staleValue) {
@@ -227,7 +229,7 @@ async function runLoad<V>(
       context: { key, timeoutMs: opts.hardMs },
     });
   } finally {
-    if (lock.handle) void lock.handle.release().catch(noop);
+    if (lock.handle) releaseLock(ns, rk, lock.handle, written);
     if (!background) endFlight();
   }
 }
@@ -254,55 +256,9 @@ async function prepare(
     return { done: false, stale, redisUp: false, seen: null };
   }
   if (found.entry) stale = found.entry;
-  let seen = found.seen ?? null;
+  const seen = found.seen ?? null;
   if (!ns.ctx.lock || force) return { done: false, stale, redisUp: true, seen };
-  // Try the lock once; while another process holds it, poll Redis for its result (a GET every few ms is
-  // far cheaper than waiting for lock hand-offs), retrying the lock in case its holder died.
-  lock.handle = await acquire(ns, key, opts);
-  const deadline = performance.now() + opts.lockWaitMs;
-  let delay = 2;
-  // undefined: the lock service failed, and a failing lock must not delay loads.
-  while (lock.handle === null) {
-    // Whoever holds the lock may have loaded the value meanwhile: read it rather than load again.
-    const again = await readRedis(ns, key, rk, opts, false);
-    if (again.state === 'fresh') return { done: true, value: served(ns, again.entry as MemoryEntry) };
-    if (again.entry) stale = again.entry;
-    if (again.state === 'error') return { done: false, stale, redisUp: false, seen: null };
-    seen = again.seen ?? null;
-    if (performance.now() >= deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 1.5, 50);
-    lock.handle = await acquire(ns, key, opts);
-  }
-  if (lock.handle) {
-    // We hold the lock now; the previous holder may have written just before releasing it.
-    const again = await readRedis(ns, key, rk, opts, false);
-    if (again.state === 'fresh') return { done: true, value: served(ns, again.entry as MemoryEntry) };
-    if (again.entry) stale = again.entry;
-    if (again.state === 'error') return { done: false, stale, redisUp: false, seen: null };
-    seen = again.seen ?? null;
-  }
-  return { done: false, stale, redisUp: true, seen };
-}
-
-/** The stampede lock: a handle, `null` when another holds it, `undefined` when the lock service failed. */
-async function acquire(
-  ns: NamespaceState,
-  key: string,
-  opts: ResolvedEntryOptions,
-): Promise<LockHandle | null | undefined> {
-  const lock = ns.ctx.lock;
-  if (!lock) return undefined;
-  try {
-    return await lock.acquire(`patterns:${ns.name}:${key}`, {
-      ttlMs: Math.max(opts.lockTtlMs, opts.hardMs),
-      waitMs: 0,
-    });
-  } catch (error) {
-    // A failing lock service must not stop loads: we load without it.
-    ns.telemetry.failed('lock', key, error);
-    return undefined;
-  }
+  return lockOrWait(ns, key, rk, opts, lock, stale, seen);
 }
 
 /** A factory failed: cache the error if asked, serve stale within grace, else throw it. */
@@ -342,6 +298,7 @@ async function onFactoryError<V>(
 /**
  * Writes a factory's result as its context decided, guarded against the
  * stale-set race. With Redis down (the read failed) only memory takes it.
+ * Resolves whether Redis took it.
  */
 async function writeBack<V>(
   ns: NamespaceState,
@@ -351,11 +308,11 @@ async function writeBack<V>(
   call: FactoryCall<V>,
   opts: ResolvedEntryOptions,
   stamp: LoadStamp | undefined,
-): Promise<void> {
-  if (call.skipped) return;
+): Promise<boolean> {
+  if (call.skipped) return false;
   let ttlMs = call.ttlMs ?? opts.ttlMs;
   if (value === undefined) {
-    if (opts.cacheUndefinedMs === 0) return;
+    if (opts.cacheUndefinedMs === 0) return false;
     if (opts.cacheUndefinedMs > 0) ttlMs = opts.cacheUndefinedMs;
   }
   const request = {
@@ -372,5 +329,5 @@ async function writeBack<V>(
   };
   // The caller gets the loaded value even if caching it failed in an outage (counted and published by the
   // write path); a value that cannot be encoded, a Redis refusal, or `throwErrors` reach the caller.
-  await store(ns, request);
+  return (await store(ns, request)).kind === 'written';
 }

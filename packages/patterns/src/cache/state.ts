@@ -11,6 +11,7 @@ import type { Serializer } from '@stratacache/serializers';
 import type { MemoryTier } from '../memory-tier.js';
 import type { ResolvedEntryOptions } from '../options.js';
 import type { Coherence } from './coherence.js';
+import type { LandedSignal } from './landed.js';
 import type { RedisReader } from './read-batch.js';
 import type { Telemetry } from './telemetry.js';
 
@@ -49,6 +50,8 @@ export interface CacheContext {
   serializer: Serializer;
   bus: InvalidationBus | undefined;
   lock: DistributedLock | undefined;
+  /** With a lock and Redis: wakes loads waiting on another process's lock when its value lands. */
+  landed: LandedSignal | undefined;
   tags: 'eager' | 'lazy' | undefined;
   /** How long a delete's tombstone lives (and the oldest load that may write back onto an empty key). */
   tombstoneMs: number;

@@ -52,7 +52,10 @@ export interface WriteRequest {
 /** When a load began and what it saw in its key. */
 export interface LoadStamp {
   started: number;
+  /** What the key held (`null`: nothing); the write-back compares its header. */
   seen: Buffer | null;
+  /** The channel to announce the write on: the load holds the stampede lock and others may wait for it. */
+  announce?: string;
 }
 
 /** What a write did: the bytes written to Redis, `refused`, or `none` (no Redis tier, or Redis failed). */
@@ -161,7 +164,15 @@ async function writeRedis(
     keys.push(ns.invalidator.namespaceTimeKey());
     for (const tag of req.tags) keys.push(...ns.invalidator.tagTimeKeys(tag));
   }
-  const args = [bytes, px, load?.started ?? 0, req.version, ns.ctx.tombstoneMs, header(load?.seen ?? null)];
+  const args = [
+    bytes,
+    px,
+    load?.started ?? 0,
+    req.version,
+    ns.ctx.tombstoneMs,
+    header(load?.seen ?? null),
+    load?.announce ?? '',
+  ];
   return Number(await redis.runScript(writeBackScript(keys.length), keys, args));
 }
 
