@@ -4,6 +4,7 @@
  * run on a fresh clone without a build.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
@@ -38,8 +39,20 @@ function sourceAliases(): { find: RegExp; replacement: string }[] {
   return aliases;
 }
 
+/**
+ * `IOREDIS=5`: every `import ... from 'ioredis'` of the sources and tests resolves to ioredis 5
+ * (the root devDependency `ioredis5`, an npm alias), so the same suite proves the peer range
+ * `^5.6.0 || ^6.0.0`. Child processes started by tests (fixtures under tsx) still load ioredis 6.
+ */
+function ioredisAlias(): { find: RegExp; replacement: string }[] {
+  if (process.env.IOREDIS === undefined || process.env.IOREDIS === '6') return [];
+  if (process.env.IOREDIS !== '5') throw new Error(`IOREDIS must be 5 or 6; got ${process.env.IOREDIS}`);
+  const entry = createRequire(join(root, 'package.json')).resolve('ioredis5');
+  return [{ find: /^ioredis$/, replacement: entry }];
+}
+
 export default defineConfig({
-  resolve: { alias: sourceAliases() },
+  resolve: { alias: [...sourceAliases(), ...ioredisAlias()] },
   test: {
     projects: workspaceDirs.map((dir) => ({
       extends: true,

@@ -16,6 +16,16 @@ export const LAYERS = {
   '@stratacache/sql-cache': ['@stratacache/patterns', '@stratacache/core-client', '@stratacache/invalidation'],
   // Private: any package's tests may use it; it uses no layer.
   '@stratacache/test-utils': [],
+  // The `stratacache` command sits on top, like the apps: it reads and changes what the layers wrote.
+  '@stratacache/cli': [
+    '@stratacache/core-client',
+    '@stratacache/serializers',
+    '@stratacache/invalidation',
+    '@stratacache/patterns',
+    '@stratacache/sessions',
+  ],
+  // Private: runs the migration guides' code (docs/migrating) in child processes; imports no layer.
+  '@stratacache/migration-guides': [],
   // Applications and benchmarks sit on top.
   '@stratacache/demo': [
     '@stratacache/patterns',
@@ -54,6 +64,8 @@ export const TEST_ONLY = ['@stratacache/test-utils'];
  * metrics' tests drive every layer whose channels it consumes.
  */
 export const TEST_IMPLEMENTATIONS = {
+  // The CLI's tests write locks and rate limits with the real coordination layer, then read them.
+  '@stratacache/cli': ['@stratacache/coordination'],
   '@stratacache/patterns': ['@stratacache/coordination'],
   // metrics subscribes to every layer's channels by name; its tests drive the real layers
   // (and serializers, which the Cache needs) to prove the names and payloads match.

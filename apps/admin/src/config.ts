@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { ConfigError, type Duration, toMs } from '@stratacache/core-client';
+import { ConfigError, check, type Duration, toMs } from '@stratacache/core-client';
 import { type ParsedHash, parsePasswordHash } from './password.js';
 
 /** A sessions namespace the console shows, with the per-user limit the application configured (if known). */
@@ -15,6 +15,19 @@ export interface SessionNamespace {
   namespace: string;
   /** The application's `maxSessionsPerUser`: it lives in the application's code, not in Redis. */
   limit: number | undefined;
+}
+
+/**
+ * What the console knows of a window series beyond Redis: its window size and
+ * grace period live in the aggregator's code, not in Redis.
+ */
+export interface WindowSeriesSpec {
+  /** The series' name (as given to the aggregator). */
+  name: string;
+  /** Window length, ms. */
+  sizeMs: number;
+  /** Grace period, ms: with it the view tells which windows are final. */
+  graceMs: number | undefined;
 }
 
 /** Options of the console. All optional; each names the environment variable it defaults to. */
@@ -55,6 +68,19 @@ export interface AdminOptions {
   scanBudget?: number;
   /** Audit entries kept (XADD MAXLEN ~). @default 10000 */
   auditMaxLength?: number;
+  /**
+   * How long the tombstone of a Cache entry deleted from the console lives (the
+   * Cache's own `tombstoneTtl`; a load that began longer ago is refused by the
+   * Cache as too old anyway). @default '1m' (ADMIN_TOMBSTONE_TTL)
+   */
+  tombstoneTtl?: Duration;
+  /**
+   * Window series whose size and grace the console cannot read from Redis,
+   * `name=size` or `name=size/grace`. Without it a series is taken as tumbling
+   * windows (size = the distance between starts) and no window is called final.
+   * @default [] (ADMIN_WINDOW_SERIES=orders-1m=1m/10s,clicks-5m=5m)
+   */
+  windowSeries?: WindowSeriesSpec[];
 }
 
 /** Options after defaults and the environment were applied. */
@@ -80,6 +106,8 @@ export interface ResolvedAdminOptions {
   pageSize: number;
   scanBudget: number;
   auditMaxLength: number;
+  tombstoneMs: number;
+  windowSeries: readonly WindowSeriesSpec[];
 }
 
 /** True for 127.0.0.0/8, ::1 and `localhost`. */
@@ -148,6 +176,31 @@ export function parseSessionNamespaces(text: string, option: string): SessionNam
       return {
         namespace: namespaceName(name, option),
         limit: limit === undefined ? undefined : integer(limit, `${option} (limit of ${name})`, 1, 1_000_000, 0),
+      };
+    });
+}
+
+const SERIES = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Parses `orders-1m=1m/10s,clicks=5m` into window series with their size and grace. */
+export function parseWindowSeries(text: string, option: string): WindowSeriesSpec[] {
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const [name = '', rest = ''] = part.split('=');
+      const [size = '', grace] = rest.split('/');
+      if (!SERIES.test(name) || size === '') {
+        throw new ConfigError(
+          `${option} must list series as name=size or name=size/grace (orders-1m=1m/10s); got ${JSON.stringify(part)}`,
+          { context: { option } },
+        );
+      }
+      return {
+        name,
+        sizeMs: check.positiveDuration(size, `${option} (size of ${name})`),
+        graceMs: grace === undefined ? undefined : check.nonNegativeDuration(grace, `${option} (grace of ${name})`),
       };
     });
 }
@@ -230,5 +283,14 @@ export function resolveAdminOptions(
     pageSize: integer(options.pageSize, 'pageSize', 1, 1000, 50),
     scanBudget: integer(options.scanBudget, 'scanBudget', 100, 100_000_000, 100_000),
     auditMaxLength: integer(options.auditMaxLength, 'auditMaxLength', 100, 10_000_000, 10_000),
+    tombstoneMs: check.positiveDuration(
+      options.tombstoneTtl ?? (env.ADMIN_TOMBSTONE_TTL || '1m'),
+      'ADMIN_TOMBSTONE_TTL',
+    ),
+    windowSeries: Object.freeze(
+      (options.windowSeries ?? parseWindowSeries(env.ADMIN_WINDOW_SERIES ?? '', 'ADMIN_WINDOW_SERIES')).map((s) =>
+        Object.freeze({ ...s }),
+      ),
+    ),
   });
 }

@@ -13,6 +13,7 @@ import type { FeedHub } from './feed-hub.js';
 import type { ParsedHash } from './password.js';
 import type { Sampler } from './sampler.js';
 import type { Role } from './security.js';
+import type { WindowHub } from './window-hub.js';
 
 /** A user of the console: `admin` (from ADMIN_PASSWORD_HASH or the one-time password) or `viewer`. */
 export interface User {
@@ -33,6 +34,8 @@ export interface AdminContext {
   /** The newest alert changes first (at most 50). */
   alertLog: AlertEvent[];
   feed: FeedHub;
+  /** Live updates of window series (the windows view). */
+  windows: WindowHub;
   users: ReadonlyMap<string, User>;
   loginLimiter: RateLimiter;
   /** Closes the invalidators the views created (set by the tags and keys views). */

@@ -15,12 +15,18 @@
  * | 20 | 8 | version (float64 LE; 0 when unversioned) |
  * | 28 | ... | each tag: uint16 LE byte length, UTF-8 bytes |
  * | ... | ... | payload: the serializer's envelope (a tombstone has none) |
+ *
+ * The console also writes one kind of entry: the tombstone of a delete
+ * ({@link encodeTombstone}), byte for byte what patterns' own `delete` writes.
  */
 
 /** First byte of every Cache entry. */
 export const ENTRY_MAGIC = 0xc5;
 /** Bytes of the fixed header. */
 export const ENTRY_HEADER_SIZE = 28;
+
+/** The kind byte of a tombstone: a delete that a load which began earlier must not undo. */
+export const ENTRY_KIND_TOMBSTONE = 2;
 
 /** Names of the entry kinds. */
 export const ENTRY_KINDS: Readonly<Record<number, string>> = Object.freeze({
@@ -73,4 +79,23 @@ export function decodeEntryHeader(buf: Buffer): EntryHeader | null {
     tags,
     payloadOffset: at,
   };
+}
+
+/**
+ * The bytes of a tombstone as of `asOf` (ms on the Redis clock) that lives
+ * `lifetimeMs`: kind 2, flags 0, no tags, logical expiry `asOf + lifetimeMs`,
+ * version 0, no payload. Stored in place of a Cache entry (with PX =
+ * `lifetimeMs`) it reads as a miss, and a load that read the key before it
+ * was written finds a different header at its write-back and is refused.
+ */
+export function encodeTombstone(asOf: number, lifetimeMs: number): Buffer {
+  const buf = Buffer.alloc(ENTRY_HEADER_SIZE);
+  buf[0] = ENTRY_MAGIC;
+  buf[1] = ENTRY_KIND_TOMBSTONE;
+  buf[2] = 0; // flags: an empty payload is not an `undefined` value, and a delete is not an expire()
+  buf[3] = 0; // no tags
+  buf.writeDoubleLE(asOf, 4);
+  buf.writeDoubleLE(asOf + lifetimeMs, 12);
+  buf.writeDoubleLE(0, 20);
+  return buf;
 }

@@ -36,3 +36,8 @@ export function parseKey(key: Buffer, prefix: string): KeyParts | undefined {
   if (!NAMESPACE.test(namespace) || !KIND.test(kind) || id.length === 0) return undefined;
   return { namespace, kind, id: id.join(':') };
 }
+
+/** Undoes the key builder's encoding of an id part (`%`, `:`, `{`, `}`). */
+export function decodeKeyPart(part: string): string {
+  return part.replace(/%(25|3A|7B|7D)/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+}

@@ -48,6 +48,7 @@ import { registerWindowRoutes } from './routes/windows.js';
 import { registerWriteBehindRoutes } from './routes/write-behind.js';
 import { Sampler } from './sampler.js';
 import { HttpError, installGuards } from './security.js';
+import { WindowHub } from './window-hub.js';
 
 /** What {@link buildAdminServer} takes: the options, plus a client of your own (tests) and the environment. */
 export interface BuildOptions extends AdminOptions {
@@ -130,6 +131,7 @@ export async function buildAdminServer(input: BuildOptions = {}): Promise<AdminS
     alerts,
     alertLog,
     feed,
+    windows: new WindowHub(redis),
     users: userMap,
     loginLimiter: createRateLimiter(redis, {
       namespace: 'admin',
@@ -276,6 +278,7 @@ export async function buildAdminServer(input: BuildOptions = {}): Promise<AdminS
         clearTimeout(busTimer);
         alerts.close();
         feed.close();
+        await context.windows.close();
         await sampler.stop();
         await app.close();
         await bus.stop().catch(() => {});

@@ -2,7 +2,8 @@
  * The console in a real Chromium (Debian's, driven by playwright-core; no
  * browser download): log in, browse keys, view a decoded Cache entry, edit a
  * TTL through htmx (its CSRF header included), invalidate a tag, revoke a
- * session, see a chart drawn by the vendored uPlot, watch the live feed; a
+ * session, see charts drawn by the vendored uPlot (the overview's, and a
+ * window series' redrawn on a live update), watch the live feed; a
  * key named `<img src=x onerror=alert(1)>` and a value holding `</script>`
  * render as text and no dialog ever opens; a cross-site form post is refused.
  * A screenshot of each page goes to `.tmp/admin-screenshots/`.
@@ -18,7 +19,7 @@ import { createSessionManager } from '@stratacache/sessions';
 import { eventually } from '@stratacache/test-utils';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, startConsole, type TestConsole } from './helpers.js';
+import { ADMIN_PASSWORD, aggregateOrders, type OrderWindows, startConsole, type TestConsole } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(import.meta.dirname, '..', '..', '..', '.tmp', 'admin-screenshots');
@@ -31,6 +32,7 @@ let page: Page;
 let bus: InvalidationBus;
 let cache: Cache;
 let evil: Server;
+let orders: OrderWindows;
 const dialogs: string[] = [];
 
 async function shot(name: string): Promise<void> {
@@ -75,6 +77,8 @@ beforeAll(async () => {
   await journal.write('order:1001', { total: 42 });
   await eventually(async () => (await journal.deadLetterDepth()) === 1);
   await journal.close().catch(() => {});
+  // Windowed aggregates from a real streams aggregator, for the windows view.
+  orders = await aggregateOrders(c.redis, [{ name: 'orders-1m', size: '1m' }]);
   // A page on another site that posts a form to the console as soon as it loads.
   evil = createServer((_req, res) => {
     const target = `${base}/keys/delete`;
@@ -107,6 +111,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  await orders?.aggregator.stop();
   await new Promise((resolve) => (evil ? evil.close(resolve) : resolve(undefined)));
   cache?.close();
   await bus?.stop();
@@ -175,6 +180,9 @@ describe('in Chromium', { timeout: 60_000 }, () => {
     await page.waitForSelector('[data-testid=tag-done]');
     await expect.poll(() => cache.get('user:42')).toBeUndefined();
     expect(await cache.get('user:43')).toMatchObject({ name: 'Grace Hopper' });
+    await page.goto(`${base}/tags?ns=cache`);
+    await page.waitForSelector('[data-testid=tags]');
+    await shot('tags-after-delete');
   });
 
   it('revokes a session', async () => {
@@ -196,6 +204,37 @@ describe('in Chromium', { timeout: 60_000 }, () => {
     await shot('feed');
   });
 
+  it('charts a window series and redraws it when the aggregator publishes an update', async () => {
+    await page.goto(`${base}/windows`);
+    await page.locator('[data-testid=series] a', { hasText: 'orders-1m' }).click();
+    await page.waitForSelector('[data-testid=series-shape]');
+    await page.waitForFunction(
+      "[...document.querySelectorAll('[data-testid=window-charts] figure.chart')].every((f) => f.dataset.rendered === '1' && f.querySelector('canvas'))",
+      null,
+      { timeout: 20_000 },
+    );
+    const figures = page.locator('[data-testid=window-charts] figure.chart');
+    expect(await figures.count()).toBe(3);
+    expect(await figures.first().getAttribute('data-points')).toBe('5');
+    expect(await page.textContent('[data-testid=breakdown-country]')).toContain('de');
+    await expect.poll(() => page.textContent('[data-testid=window-live]')).toContain('waiting for updates');
+    await shot('windows');
+    // One more order in the newest window: the page hears the update and redraws from the new data.
+    const newest = orders.first + 4 * 60_000;
+    const redrawn = page.waitForResponse(
+      async (r) =>
+        r.url().includes('/api/windows?') &&
+        r.status() === 200 &&
+        ((await r.json()) as { count: number[] }).count.at(-1) === 26,
+    );
+    await orders.add(newest + 30_000, 100, 'it');
+    await expect.poll(() => page.getAttribute('[data-testid=window-live]', 'data-updates')).toBe('1');
+    await redrawn;
+    // The tables are read again too: the newest window now counts 26 records.
+    await expect.poll(() => page.textContent('[data-testid=windows] tbody tr:first-child td:nth-child(3)')).toBe('26');
+    await shot('windows-updated');
+  });
+
   it('refuses a cross-site form post, and nothing is deleted', async () => {
     const key = `${c.prefix}:cache:e:user%3A43`;
     await c.redis.client.set(key, 'still here');
@@ -215,7 +254,7 @@ describe('in Chromium', { timeout: 60_000 }, () => {
     for (const [path, name] of [
       ['/coordination', 'coordination'],
       ['/write-behind?ns=orders', 'write-behind'],
-      ['/windows', 'windows'],
+      ['/windows', 'windows-list'],
       ['/audit', 'audit'],
     ] as const) {
       const response = await page.goto(`${base}${path}`);

@@ -1,13 +1,15 @@
 /**
  * On a three-master Redis Cluster: the login (sessions, limiter, audit) works,
  * the key browser pages through every master by cursor, the overview sums the
- * masters and says so, and tags say they are lazy there.
+ * masters and says so, tags say they are lazy there, and window series
+ * written by a real streams aggregator are found and charted.
  */
 import { createRedis, type StrataRedis } from '@stratacache/core-client';
 import { createCache } from '@stratacache/patterns';
 import { type RedisClusterHandle, startRedisCluster } from '@stratacache/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Client, loggedIn, startConsole, type TestConsole } from './helpers.js';
+import { scanNodes } from '../src/scan.js';
+import { aggregateOrders, type Client, loggedIn, startConsole, type TestConsole } from './helpers.js';
 
 let cluster: RedisClusterHandle;
 let redis: StrataRedis;
@@ -57,5 +59,34 @@ describe('on Redis Cluster', () => {
     cache.close();
     const view = await admin.get(`/keys/view?k=${Buffer.from('cl:cache:e:a').toString('base64url')}`);
     expect(view.body).toContain('data-testid="entry-header"');
+  });
+
+  it('finds window series on every master and reads their windows', async () => {
+    // Names whose hash tags fall in the slot ranges of three different masters.
+    const names = ['orders-1m', 'orders-3m', 'orders-10m'];
+    const orders = await aggregateOrders(redis, [
+      { name: 'orders-1m', size: '1m' },
+      { name: 'orders-3m', size: '3m' },
+      { name: 'orders-10m', size: '10m' },
+    ]);
+    try {
+      const holding = await Promise.all(
+        scanNodes(redis).map(
+          async (node) =>
+            ((await node.scan('0', 'MATCH', 'cl:streams:win:*:idx', 'COUNT', 10_000))[1] as string[]).length,
+        ),
+      );
+      expect(holding).toEqual([1, 1, 1]);
+      const list = await admin.get('/windows');
+      expect(list.statusCode).toBe(200);
+      for (const name of names) expect(list.body).toContain(`>${name}</a>`);
+      const data = (await admin.get('/api/windows?ns=streams&name=orders-1m')).json() as { count: number[] };
+      expect(data.count).toEqual([5, 10, 15, 20, 25]);
+      const page = await admin.get('/windows?ns=streams&name=orders-1m');
+      expect(page.body).toMatch(/<th>distinct counts<\/th><td>user<\/td>/);
+      expect(page.body).toContain('data-testid="breakdown-country"');
+    } finally {
+      await orders.aggregator.stop();
+    }
   });
 });

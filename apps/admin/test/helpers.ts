@@ -5,7 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createRedis, type StrataRedis } from '@stratacache/core-client';
-import { cleanupNamespace, connectTestRedis, testRedisUrl } from '@stratacache/test-utils';
+import {
+  createWindowAggregator,
+  RedisStreamSource,
+  type WindowAggregator,
+  type WindowSpec,
+} from '@stratacache/streams';
+import { cleanupNamespace, connectTestRedis, eventually, testRedisUrl } from '@stratacache/test-utils';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { hashPassword } from '../src/password.js';
 import { type AdminServer, type BuildOptions, buildAdminServer } from '../src/server.js';
@@ -98,6 +104,11 @@ export class Client {
     return response;
   }
 
+  /** The Cookie header this client sends (for a real HTTP request next to `inject()`). */
+  cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
   get(url: string, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
     return this.request({ method: 'GET', url, headers });
   }
@@ -126,4 +137,81 @@ export async function loggedIn(server: AdminServer, role: 'admin' | 'viewer' = '
     throw new Error(`login as ${role} failed: ${response.statusCode} ${response.body.slice(0, 300)}`);
   await client.get('/'); // a page, for a CSRF token bound to the new session
   return client;
+}
+
+/** The orders {@link aggregateOrders} writes: minute `m` (0-4) holds `5 * (m + 1)` orders with amounts 1..n. */
+export interface OrderWindows {
+  aggregator: WindowAggregator;
+  /** Start of the first minute, ms. */
+  first: number;
+  /** The stream the orders went to. */
+  stream: string;
+  /** Adds one order at `time` (the aggregator applies it and publishes an update). */
+  add(time: number, amount: number, country: string): Promise<void>;
+}
+
+/**
+ * Writes orders to a Redis Stream under `redis`'s prefix and runs a real
+ * `@stratacache/streams` aggregator over them into `series` (each with
+ * `fields: ['amount']`, `dimensions: ['country']`, `distinct: ['user']`);
+ * resolves once every order was applied. Five minutes starting eight minutes
+ * ago: in minute m order j (from 0) has amount j + 1, country `de` for even j
+ * and `fr` for odd j, user `u{j % 3}`.
+ */
+export async function aggregateOrders(
+  redis: StrataRedis,
+  series: Pick<WindowSpec, 'name' | 'size' | 'hop'>[],
+  namespace = 'streams',
+): Promise<OrderWindows> {
+  const stream = `${redis.options.prefix}:stream:orders-${namespace}`;
+  const first = Math.floor(Date.now() / 60_000) * 60_000 - 8 * 60_000;
+  let total = 0;
+  const pipeline = redis.client.pipeline();
+  for (let m = 0; m < 5; m++) {
+    for (let j = 0; j < 5 * (m + 1); j++) {
+      const fields = {
+        time: first + m * 60_000 + j * 1000,
+        amount: j + 1,
+        country: j % 2 ? 'fr' : 'de',
+        user: `u${j % 3}`,
+      };
+      pipeline.xadd(stream, '*', ...Object.entries(fields).flat().map(String));
+      total++;
+    }
+  }
+  await pipeline.exec();
+  const aggregator = createWindowAggregator({
+    redis,
+    namespace,
+    source: new RedisStreamSource({ redis, stream, group: `admin-${namespace}`, consumer: 'c1', block: '200ms' }),
+    windows: series.map((s) => ({
+      ...s,
+      grace: '10s',
+      retention: '1h',
+      fields: ['amount'],
+      dimensions: ['country'],
+      distinct: ['user'],
+    })),
+  });
+  await aggregator.start();
+  await eventually(async () => aggregator.stats().totals.records >= total, 20_000);
+  return {
+    aggregator,
+    first,
+    stream,
+    add: async (time, amount, country) => {
+      await redis.client.xadd(
+        stream,
+        '*',
+        'time',
+        String(time),
+        'amount',
+        String(amount),
+        'country',
+        country,
+        'user',
+        'u9',
+      );
+    },
+  };
 }

@@ -37,6 +37,8 @@ const PAGES = [
   '/sessions?ns=sessions&user=ada',
   '/coordination',
   '/write-behind?ns=orders',
+  '/windows',
+  '/windows?ns=streams&name=orders-1m',
   '/audit',
 ];
 

@@ -52,6 +52,9 @@ describe('every route', () => {
       'POST /coordination/locks/release',
       'POST /write-behind/dead/retry',
       'GET /feed/events',
+      'GET /windows',
+      'GET /windows/events',
+      'GET /api/windows',
       'GET /audit',
     ]) {
       expect(urls).toContain(expected);

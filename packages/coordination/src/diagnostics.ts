@@ -7,6 +7,7 @@
  * are documented as not for labels.
  */
 import { defineChannels } from '@stratacache/core-client';
+import type { CoordinationEventsByKey, LockLostReason, TypedPublisher } from './events.js';
 
 const coordination = defineChannels('coordination', {
   /** `{ namespace, lock, name, waitMs, attempts, fence }`: a lock was taken (`waitMs` from the call to success). */
@@ -40,8 +41,8 @@ const coordination = defineChannels('coordination', {
 /** Channel names published by @stratacache/coordination. */
 export const CoordinationChannels = coordination.names;
 
-/** `publish` and `listening` of the coordination channels. */
-export const diagnostics = coordination;
+/** `publish` and `listening` of the coordination channels, each payload checked against its type (`events.ts`). */
+export const diagnostics: TypedPublisher<CoordinationEventsByKey> = coordination;
 
 /**
  * The lock family of a lock name: the part before its first `:` (`invoice:42`
@@ -59,5 +60,5 @@ const reportedLost = new WeakSet<object>();
 export function reportLockLost(handle: object, namespace: string, name: string, reason: string): void {
   if (reportedLost.has(handle)) return;
   reportedLost.add(handle);
-  coordination.publish('lockLost', { namespace, lock: lockFamily(name), name, reason });
+  diagnostics.publish('lockLost', { namespace, lock: lockFamily(name), name, reason: reason as LockLostReason });
 }

@@ -11,6 +11,25 @@ export type { ClaimOptions, ClaimResult, TaskClaimsOptions } from './claims.js';
 export { createTaskClaims, TaskClaims } from './claims.js';
 export type { ResolvedTaskClaimsOptions } from './claims-options.js';
 export { CoordinationChannels, lockFamily } from './diagnostics.js';
+export type {
+  ClaimEvent,
+  ClaimEventResult,
+  CoordinationEvents,
+  CoordinationEventsByKey,
+  FenceRefusedEvent,
+  HeartbeatDeadEvent,
+  HeartbeatEvent,
+  LockAcquiredEvent,
+  LockContendedEvent,
+  LockEventBase,
+  LockLostEvent,
+  LockLostReason,
+  LockReleasedEvent,
+  LockTimeoutEvent,
+  RateLimitEvent,
+  SemaphoreReleasedEvent,
+  SemaphoreWaitEvent,
+} from './events.js';
 export type { HeartbeatsOptions, WorkerBeat } from './heartbeats.js';
 export { createHeartbeats, Heartbeats } from './heartbeats.js';
 export type { ResolvedHeartbeatsOptions } from './heartbeats-options.js';

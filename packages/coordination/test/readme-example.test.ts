@@ -1,15 +1,18 @@
 /** Runs the README's example block as written, with its application functions stubbed. */
+
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as core from '@stratacache/core-client';
 import { testRedisUrl } from '@stratacache/test-utils';
 import { transformSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { checkMarkdown, formatProblems } from '../../../scripts/check-readme-snippets.mjs';
 import * as coordination from '../src/index.js';
 
 describe('README example', () => {
   it('runs as written', async () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const code = /## Example\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1] as string;
+    const code = /## Example\n\n(?:<!--[\s\S]*?-->\n)?```ts\n([\s\S]*?)```/.exec(readme)?.[1] as string;
     const js = transformSync(code.replace(/^import .*$/gm, ''), { loader: 'ts' }).code;
     const calls: string[] = [];
     const scope: Record<string, unknown> = {
@@ -32,4 +35,11 @@ describe('README example', () => {
     expect(out.retryAfterMs).toBe(0);
     expect(calls).toEqual(['report', 'rates']);
   });
+});
+
+describe('README types', () => {
+  it('every ts block of the README compiles under strict', () => {
+    const readme = fileURLToPath(new URL('../README.md', import.meta.url));
+    expect(formatProblems(checkMarkdown([readme]))).toEqual([]);
+  }, 120_000);
 });

@@ -5,11 +5,9 @@
  * gives at run time; `types` are the type-only exports (read with the
  * TypeScript compiler).
  */
-import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
-import { describe, expect, it } from 'vitest';
+import { describePublicSurface, type PublicSurface } from '@stratacache/test-utils';
 
-const SURFACE: Record<string, { file: string; values: string[]; types: string[] }> = {
+const SURFACE: PublicSurface = {
   '.': {
     file: '../src/index.ts',
     values: [
@@ -102,48 +100,4 @@ const SURFACE: Record<string, { file: string; values: string[]; types: string[] 
   },
 };
 
-/** Every name a module exports, from its source, split into values and type-only names. */
-function exportedNames(file: string): { values: string[]; types: string[] } {
-  const program = ts.createProgram([file], {
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    target: ts.ScriptTarget.ES2022,
-    noEmit: true,
-    skipLibCheck: true,
-    types: [],
-  });
-  const checker = program.getTypeChecker();
-  const source = program.getSourceFile(file);
-  const module = source && checker.getSymbolAtLocation(source);
-  if (!module) throw new Error(`cannot read the exports of ${file}`);
-  const exports = checker.getExportsOfModule(module);
-  // `export type { X }` is type-only even when X is a class: it is not there at run time.
-  const isValue = (s: ts.Symbol) => {
-    const declaration = s.declarations?.[0];
-    if (declaration && ts.isExportSpecifier(declaration)) {
-      return !(declaration.isTypeOnly || declaration.parent.parent.isTypeOnly);
-    }
-    return ((s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s).flags & ts.SymbolFlags.Value) !== 0;
-  };
-  return {
-    values: exports
-      .filter(isValue)
-      .map((s) => s.name)
-      .sort(),
-    types: exports
-      .filter((s) => !isValue(s))
-      .map((s) => s.name)
-      .sort(),
-  };
-}
-
-describe('public exports', () => {
-  for (const [subpath, expected] of Object.entries(SURFACE)) {
-    it(`${subpath}: the names are the reviewed list`, async () => {
-      const file = fileURLToPath(new URL(expected.file, import.meta.url));
-      const runtime = Object.keys(await import(file)).sort();
-      expect(runtime).toEqual(expected.values);
-      expect(exportedNames(file)).toEqual({ values: expected.values, types: expected.types });
-    });
-  }
-});
+describePublicSurface(SURFACE, import.meta.url);

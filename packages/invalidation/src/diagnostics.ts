@@ -6,6 +6,7 @@
  * the invalidated keys or tags, only how many there were.
  */
 import { defineChannels } from '@stratacache/core-client';
+import type { InvalidationEventsByKey, InvalidationOpName, TypedPublisher } from './events.js';
 import type { InvalidationOp } from './wire.js';
 
 const invalidation = defineChannels('invalidation', {
@@ -32,10 +33,10 @@ const invalidation = defineChannels('invalidation', {
 /** Channel names published by @stratacache/invalidation. */
 export const InvalidationChannels = invalidation.names;
 
-/** `publish` and `listening` of the invalidation channels. */
-export const diagnostics = invalidation;
+/** `publish` and `listening` of the invalidation channels, each payload checked against its type (`events.ts`). */
+export const diagnostics: TypedPublisher<InvalidationEventsByKey> = invalidation;
 
-const OP_NAMES: Readonly<Record<InvalidationOp, string>> = {
+const OP_NAMES: Readonly<Record<InvalidationOp, InvalidationOpName>> = {
   dk: 'delete-keys',
   ek: 'expire-keys',
   dp: 'delete-prefixes',
@@ -46,6 +47,6 @@ const OP_NAMES: Readonly<Record<InvalidationOp, string>> = {
 };
 
 /** The readable name of a wire operation, as events carry it. */
-export function opName(op: InvalidationOp): string {
+export function opName(op: InvalidationOp): InvalidationOpName {
   return OP_NAMES[op];
 }

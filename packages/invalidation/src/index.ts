@@ -8,6 +8,21 @@ export { createInvalidationBus, InvalidationBus } from './bus.js';
 export type { ResolvedInvalidationBusOptions } from './bus-options.js';
 export { InvalidationChannels } from './diagnostics.js';
 export type {
+  BusClearEvent,
+  BusConnectedEvent,
+  BusDisconnectedEvent,
+  BusDroppedEvent,
+  BusGapEvent,
+  BusPublishedEvent,
+  BusPublishFailedEvent,
+  BusReceivedEvent,
+  InvalidatedEvent,
+  InvalidationEvents,
+  InvalidationEventsByKey,
+  InvalidationOpName,
+  InvalidationTarget,
+} from './events.js';
+export type {
   EntryStamp,
   InvalidationCounts,
   InvalidationStrategy,

@@ -24,6 +24,7 @@ import {
 import type { ChainableCommander } from 'ioredis';
 import type { InvalidationBus } from './bus.js';
 import { diagnostics } from './diagnostics.js';
+import type { InvalidationTarget } from './events.js';
 import {
   type InvalidatorOptions,
   type ResolvedInvalidatorOptions,
@@ -392,7 +393,7 @@ export class Invalidator {
   }
 
   /** Publishes `invalidated` and passes `count` through. */
-  private done(strategy: InvalidationStrategy, target: string, count: number): number {
+  private done(strategy: InvalidationStrategy, target: InvalidationTarget, count: number): number {
     diagnostics.publish('invalidated', { namespace: this.namespace, strategy, target, count });
     return count;
   }

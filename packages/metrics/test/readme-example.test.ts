@@ -1,17 +1,20 @@
 /** Runs the README's example block as written, on a free port and the run's Redis. */
+
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
+import { fileURLToPath } from 'node:url';
 import * as core from '@stratacache/core-client';
 import { getFreePort, testRedisUrl } from '@stratacache/test-utils';
 import { transformSync } from 'esbuild';
 import * as prom from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { checkMarkdown, formatProblems } from '../../../scripts/check-readme-snippets.mjs';
 import * as metrics from '../src/index.js';
 
 describe('README example', () => {
   it('runs as written', async () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const code = /## Example\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1] as string;
+    const code = /## Example\n\n(?:<!--[\s\S]*?-->\n)?```ts\n([\s\S]*?)```/.exec(readme)?.[1] as string;
     const port = await getFreePort();
     const js = transformSync(code.replace(/^import [^;]*;$/gm, '').replaceAll('9464', String(port)), {
       loader: 'ts',
@@ -48,4 +51,11 @@ describe('README example', () => {
       void redis.close();
     }
   });
+});
+
+describe('README types', () => {
+  it('every ts block of the README compiles under strict', () => {
+    const readme = fileURLToPath(new URL('../README.md', import.meta.url));
+    expect(formatProblems(checkMarkdown([readme]))).toEqual([]);
+  }, 120_000);
 });

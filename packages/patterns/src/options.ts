@@ -3,7 +3,7 @@
  * string such as `'5m'` (core-client's `Duration`).
  */
 import type { DistributedLock, Duration, StrataRedis } from '@stratacache/core-client';
-import { ConfigError, toMs } from '@stratacache/core-client';
+import { check, failOption } from '@stratacache/core-client';
 import type { InvalidationBus } from '@stratacache/invalidation';
 import type { Serializer } from '@stratacache/serializers';
 
@@ -154,8 +154,10 @@ export function resolveEntryOptions(
   const out: ResolvedEntryOptions = { ...base };
   if (options.ttl !== undefined) out.ttlMs = positive(options.ttl, 'ttl');
   if (options.jitter !== undefined) out.jitter = fraction(options.jitter, 'jitter');
-  if (options.grace !== undefined) out.graceMs = options.grace === false ? 0 : toMs(options.grace, 'grace');
-  if (options.graceBackoff !== undefined) out.backoffMs = toMs(options.graceBackoff, 'graceBackoff');
+  if (options.grace !== undefined)
+    out.graceMs = options.grace === false ? 0 : check.nonNegativeDuration(options.grace, 'grace');
+  if (options.graceBackoff !== undefined)
+    out.backoffMs = check.nonNegativeDuration(options.graceBackoff, 'graceBackoff');
   if (options.tags !== undefined) out.tags = checkTags(options.tags);
   if (options.timeout !== undefined) {
     if (typeof options.timeout !== 'object' || options.timeout === null)
@@ -178,17 +180,11 @@ export function resolveEntryOptions(
     else if (typeof c === 'object' && c !== null) out.cacheErrorsMs = positive(c.ttl, 'cacheErrors.ttl');
     else fail('cacheErrors', 'false or { ttl }', c);
   }
-  if (options.lockWait !== undefined) out.lockWaitMs = toMs(options.lockWait, 'lockWait');
+  if (options.lockWait !== undefined) out.lockWaitMs = check.nonNegativeDuration(options.lockWait, 'lockWait');
   if (options.lockTtl !== undefined) out.lockTtlMs = positive(options.lockTtl, 'lockTtl');
-  if (options.throwErrors !== undefined) {
-    if (typeof options.throwErrors !== 'boolean') fail('throwErrors', 'a boolean', options.throwErrors);
-    out.throwErrors = options.throwErrors;
-  }
-  if (options.consistency !== undefined) {
-    if (!['relaxed', 'eventual', 'strict'].includes(options.consistency))
-      fail('consistency', "'relaxed', 'eventual' or 'strict'", options.consistency);
-    out.consistency = options.consistency;
-  }
+  if (options.throwErrors !== undefined) out.throwErrors = check.boolean(options.throwErrors, 'throwErrors');
+  if (options.consistency !== undefined)
+    out.consistency = check.oneOf(options.consistency, 'consistency', ['relaxed', 'eventual', 'strict']);
   return out;
 }
 
@@ -210,22 +206,13 @@ export const BASE_DEFAULTS: ResolvedEntryOptions = Object.freeze({
   consistency: 'relaxed',
 }) as ResolvedEntryOptions;
 
-/** Throws the `ConfigError` of a bad option value. */
+/** Throws the `ConfigError` of a bad option value (core-client's wording: `X must be ...; got ...`). */
 export function fail(option: string, expected: string, got: unknown): never {
-  const shown = typeof got === 'string' ? `'${got}'` : typeof got === 'bigint' ? `${got}n` : String(got);
-  throw new ConfigError(`${option} must be ${expected}; got ${shown}`, { context: { option } });
+  return failOption(option, `must be ${expected}`, got);
 }
 
-function positive(value: Duration, option: string): number {
-  const ms = toMs(value, option);
-  if (!(ms > 0)) fail(option, 'greater than 0', value);
-  return ms;
-}
-
-function fraction(value: number, option: string): number {
-  if (typeof value !== 'number' || !(value >= 0 && value < 1)) fail(option, 'a fraction in [0, 1)', value);
-  return value;
-}
+const positive = (value: unknown, option: string): number => check.positiveDuration(value, option);
+const fraction = (value: unknown, option: string): number => check.fraction(value, option, { one: false });
 
 function checkTags(tags: readonly string[]): readonly string[] {
   if (!Array.isArray(tags)) fail('tags', 'an array of strings', tags);

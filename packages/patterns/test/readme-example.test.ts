@@ -1,17 +1,20 @@
 /** Runs the README's example block as written, with the database stubbed. */
+
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createLocks } from '@stratacache/coordination';
 import * as core from '@stratacache/core-client';
 import { createInvalidationBus } from '@stratacache/invalidation';
 import { testRedisUrl } from '@stratacache/test-utils';
 import { transformSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { checkMarkdown, formatProblems } from '../../../scripts/check-readme-snippets.mjs';
 import * as patterns from '../src/index.js';
 
 describe('README example', () => {
   it('runs as written', async () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const code = /## Example\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1] as string;
+    const code = /## Example\n\n(?:<!--[\s\S]*?-->\n)?```ts\n([\s\S]*?)```/.exec(readme)?.[1] as string;
     const js = transformSync(code.replace(/^import .*$/gm, ''), { loader: 'ts' }).code;
     const queries: string[] = [];
     const db = {
@@ -44,4 +47,11 @@ describe('README example', () => {
     // 42 came from the cache; only the missing keys reached the loader.
     expect(queries).toEqual(['user 42', 'users 43,44']);
   });
+});
+
+describe('README types', () => {
+  it('every ts block of the README compiles under strict', () => {
+    const readme = fileURLToPath(new URL('../README.md', import.meta.url));
+    expect(formatProblems(checkMarkdown([readme]))).toEqual([]);
+  }, 120_000);
 });

@@ -2,9 +2,12 @@
  * Runs the README's example code block as written (imports replaced by the
  * real exports), so the documentation cannot drift from the code.
  */
+
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as serializers from '@stratacache/serializers';
 import { describe, expect, it } from 'vitest';
+import { checkMarkdown, formatProblems } from '../../../scripts/check-readme-snippets.mjs';
 
 function exampleBlock(): string {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -33,4 +36,11 @@ describe('README example', () => {
     expect(other.decode(bytes)).toEqual(decoded);
     expect(serializers.decode(Buffer.from('{"written":"by redis-cli"}'))).toEqual({ written: 'by redis-cli' });
   });
+});
+
+describe('README types', () => {
+  it('every ts block of the README compiles under strict', () => {
+    const readme = fileURLToPath(new URL('../README.md', import.meta.url));
+    expect(formatProblems(checkMarkdown([readme]))).toEqual([]);
+  }, 120_000);
 });

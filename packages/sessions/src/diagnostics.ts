@@ -4,6 +4,7 @@
  * namespace, the user id and counts.
  */
 import { defineChannels } from '@stratacache/core-client';
+import type { SessionEventsByKey } from './events.js';
 
 const sessions = defineChannels('sessions', {
   /** `{ namespace, userId }`: a session was created. */
@@ -31,7 +32,7 @@ export const SessionChannels = sessions.names;
 
 type ChannelName = keyof typeof SessionChannels;
 
-/** Publishes `message` on the named sessions channel when anyone listens. */
-export function publish(name: ChannelName, message: Record<string, unknown>): void {
+/** Publishes `message` on the named sessions channel when anyone listens (typed by `events.ts`). */
+export function publish<K extends ChannelName>(name: K, message: SessionEventsByKey[K]): void {
   sessions.publish(name, message);
 }

@@ -8,6 +8,19 @@ export type { IpBindingMode, IpBindingOptions } from './binding.js';
 export type { EncryptionKey, EncryptionOptions } from './crypto.js';
 export { SessionChannels } from './diagnostics.js';
 export { SessionLimitError } from './errors.js';
+export type {
+  SessionBindingMismatchEvent,
+  SessionCreatedEvent,
+  SessionDestroyedEvent,
+  SessionEvents,
+  SessionEventsByKey,
+  SessionEvictedEvent,
+  SessionExpiredEvent,
+  SessionRefusedEvent,
+  SessionRegeneratedEvent,
+  SessionRejectedEvent,
+  SessionTamperedEvent,
+} from './events.js';
 export { generateSessionId, isWellFormedId, SESSION_ID_LENGTH } from './ids.js';
 export { createSessionManager, SessionManager } from './manager.js';
 export type { LimitPolicy, ResolvedSessionOptions, Secret, SessionManagerOptions } from './options.js';

@@ -12,7 +12,7 @@ describe('options', () => {
     ['short secret in a list', { secret: [SECRET, 'x'] }, /^secret\[1\] must be at least 32 bytes/],
     ['empty secret list', { secret: [] }, /^secret must list/],
     ['bad namespace', { namespace: 'a:b' }, /^namespace must be/],
-    ['bad idle', { idleTimeout: 'soon' }, /idleTimeout/],
+    ['bad idle', { idleTimeout: 'soon' as never }, /idleTimeout/],
     ['zero absolute', { absoluteTimeout: 0 }, /^absoluteTimeout must be more than 0/],
     [
       'idle over absolute',

@@ -1,16 +1,19 @@
 /** Runs the README's example block as written, with the request and environment stubbed. */
+
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as core from '@stratacache/core-client';
 import { testRedisUrl } from '@stratacache/test-utils';
 import { transformSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { checkMarkdown, formatProblems } from '../../../scripts/check-readme-snippets.mjs';
 import * as sessions from '../src/index.js';
 
 describe('README example', () => {
   it('runs as written', async () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const code = /## Example\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1] as string;
+    const code = /## Example\n\n(?:<!--[\s\S]*?-->\n)?```ts\n([\s\S]*?)```/.exec(readme)?.[1] as string;
     const js = transformSync(code.replace(/^import .*$/gm, ''), { loader: 'ts' }).code;
     const logs: string[] = [];
     const scope: Record<string, unknown> = {
@@ -38,4 +41,11 @@ describe('README example', () => {
     expect(out.left).toBe(1);
     expect(logs).toEqual(['1 active, 1 in the last 5 minutes']);
   });
+});
+
+describe('README types', () => {
+  it('every ts block of the README compiles under strict', () => {
+    const readme = fileURLToPath(new URL('../README.md', import.meta.url));
+    expect(formatProblems(checkMarkdown([readme]))).toEqual([]);
+  }, 120_000);
 });

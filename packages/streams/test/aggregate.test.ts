@@ -32,7 +32,7 @@ describe('windows from a Redis Stream', () => {
       country: countries[Math.floor(rand() * countries.length)],
       user: `u${Math.floor(rand() * 300)}`,
     }));
-    const spec = {
+    const spec: WindowSpec = {
       name: 'orders',
       size: '1m',
       grace: '5s',
@@ -148,7 +148,7 @@ describe('windows from a Redis Stream', () => {
   test('a rewound group redelivers everything: every record is a duplicate and nothing changes', async () => {
     const t0 = base();
     const events: TestEvent[] = Array.from({ length: 1000 }, (_, i) => ({ time: t0 + i * 100, amount: 1 }));
-    const spec = { name: 'r', size: '1m', grace: '1s', retention: '1h', fields: ['amount'] };
+    const spec: WindowSpec = { name: 'r', size: '1m', grace: '1s', retention: '1h', fields: ['amount'] };
     const first = setup([spec]);
     await produce(first.redis, first.stream, events);
     await first.aggregator.start();

@@ -14,6 +14,7 @@ import {
   type HealthCheck,
   RedisStreamSource,
   runHealthChecks,
+  type WindowSpec,
 } from '../src/index.js';
 import { client, produce, server, streamKey, track } from './helpers.js';
 
@@ -34,7 +35,14 @@ async function get(url: string, init?: RequestInit): Promise<{ status: number; b
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-const spec = { name: 'orders', size: '1m', grace: '5s', retention: '1h', fields: ['amount'], dimensions: ['country'] };
+const spec: WindowSpec = {
+  name: 'orders',
+  size: '1m',
+  grace: '5s',
+  retention: '1h',
+  fields: ['amount'],
+  dimensions: ['country'],
+};
 
 describe('HTTP API and health', () => {
   test('recent windows, one window, errors as JSON; healthz and readyz from the aggregator checks', async () => {

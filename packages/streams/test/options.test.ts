@@ -86,7 +86,7 @@ describe('options', () => {
     configError(() => new RedisStreamSource({ redis, stream: [], group: 'g' }), 'stream');
     configError(() => new RedisStreamSource({ redis, stream: 's', group: '' }), 'group');
     configError(() => new RedisStreamSource({ redis, stream: 's', group: 'g', readCount: 0 }), 'readCount');
-    configError(() => new RedisStreamSource({ redis, stream: 's', group: 'g', block: 'never' }), 'block');
+    configError(() => new RedisStreamSource({ redis, stream: 's', group: 'g', block: 'never' as never }), 'block');
     configError(() => new KafkaSource({ kafka: {} as never, groupId: 'g', topics: ['t'] }), 'kafka');
     configError(() => createWindowReader({ redis, windows: [] }), 'windows');
   });

@@ -11,6 +11,7 @@
 
 export { BAD_OPTION_VALUES, badEnumValues, expectConfigError, shown } from './bad-options.js';
 export { dockerAnswers } from './docker.js';
+export { exportedNames } from './exported-names.js';
 export type { RedisTestFixtures } from './fixtures.js';
 export { connectTestRedis, redisTest, testRedisUrl } from './fixtures.js';
 export type { ProvidedRedis } from './global-setup.js';
@@ -19,6 +20,8 @@ export type { PingTarget } from './ping.js';
 export { ping, waitForPing } from './ping.js';
 export { getFreePort } from './ports.js';
 export { guardProcess, isProcessAlive, releaseProcess, trackedProcesses } from './process-guard.js';
+export type { PublicSurface } from './public-surface.js';
+export { describePublicSurface } from './public-surface.js';
 export type { RedisClusterHandle, RedisClusterOptions } from './redis-cluster.js';
 export { startRedisCluster } from './redis-cluster.js';
 export type { RedisSentinelHandle, RedisSentinelOptions } from './redis-sentinel.js';

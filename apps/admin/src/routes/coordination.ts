@@ -13,12 +13,12 @@ import { luaScripts as coreScripts } from '@stratacache/core-client';
 import type { FastifyInstance } from 'fastify';
 import type { AdminContext } from '../context.js';
 import { html, type SafeHtml, showBytes } from '../html.js';
+import { decodeKeyPart } from '../key-id.js';
 import { csrfField, duration, errorBox, note, type PageContext, page, when } from '../layout.js';
 import { actor, field, pageContext, sendPage } from '../respond.js';
 import { scanBounded } from '../scan.js';
 import { HttpError } from '../security.js';
 import { PAGE_BUDGET_MS, within } from '../timeout.js';
-import { decodeKeyPart } from './tags.js';
 
 /** Most items listed per section. */
 const LIST = 200;

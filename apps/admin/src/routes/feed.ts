@@ -16,7 +16,7 @@ import { HttpError } from '../security.js';
 const MAX_STREAMS = 20;
 
 function row(item: FeedItem) {
-  return html`<tr><td>${when(item.heardAt)}</td><td>${item.namespace}</td><td>${item.op}</td><td>${item.items.map((i) => html`<code>${i}</code> `)}</td><td>${item.local ? 'this console' : item.from}</td></tr>`;
+  return html`<tr><td class="time">${when(item.heardAt)}</td><td>${item.namespace}</td><td>${item.op}</td><td>${item.items.map((i) => html`<code>${i}</code> `)}</td><td>${item.local ? 'this console' : item.from}</td></tr>`;
 }
 
 export function registerFeedRoutes(app: FastifyInstance, ctx: AdminContext): void {
@@ -28,8 +28,8 @@ export function registerFeedRoutes(app: FastifyInstance, ctx: AdminContext): voi
         'Live invalidation feed',
         '/feed',
         pageContext(request, reply),
-        html`<p>Bus: <strong id="bus-state">${ctx.bus.connected ? 'connected' : 'disconnected'}</strong>. <span id="feed-status" data-testid="feed-status">connecting…</span></p>
-${note('Every invalidation any instance publishes on the bus (channel "invalidation"), newest first. Keys arrive as Redis keys.')}
+        html`<p>Bus: <strong id="bus-state">${ctx.bus.connected ? 'connected' : 'disconnected'}</strong> · this page: <span id="feed-status" data-testid="feed-status">connecting…</span></p>
+${note('Every invalidation any instance publishes on the bus (channel "invalidation"), newest first. Keys arrive as Redis keys. A Cache set sends "delete keys" too: the other instances drop their memory copies and read the new value from Redis.')}
 <table class="grid" data-testid="feed"><thead><tr><th>heard at</th><th>namespace</th><th>operation</th><th>items</th><th>from</th></tr></thead>
 <tbody id="feed-rows" data-feed="/feed/events">${recent.map(row)}</tbody></table>`,
       ),

@@ -1,13 +1,15 @@
 /**
  * The key browser: SCAN by namespace, kind and type with a cursor the
  * browser carries (never KEYS), each key's type, TTL and size; a key's value;
- * and the write actions, each audited: edit the TTL, delete (through the
- * invalidator for keys of a namespace, so every instance's memory tier drops
- * them too), and delete by prefix after a dry-run count and a confirmation.
+ * and the write actions, each audited: edit the TTL, delete (a Cache entry
+ * becomes a tombstone, see entry-delete.ts; every instance's memory tier is
+ * told over the bus), and delete by prefix after a dry-run count and a confirmation.
  */
 import { escapeGlob } from '@stratacache/core-client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AdminContext } from '../context.js';
+import { deleteByPrefix, deleteOneKey, ENTRY_KEY_KIND } from '../entry-delete.js';
+import { ENTRY_MAGIC } from '../entry-header.js';
 import { html, type SafeHtml, showBytes } from '../html.js';
 import { invalidatorFor } from '../invalidators.js';
 import { keyFromId, keyId, parseKey } from '../key-id.js';
@@ -118,11 +120,25 @@ ${csrfField(pc)}<input type="hidden" name="k" value="${id}">
 <button type="submit">Set TTL</button></form>`;
 }
 
-async function deleteKey(ctx: AdminContext, key: Buffer): Promise<number> {
+/** What the confirmation says will happen to `key`: a Cache entry (first bytes read) becomes a tombstone. */
+async function deletePlan(ctx: AdminContext, key: Buffer): Promise<SafeHtml> {
   const parts = parseKey(key, ctx.redis.options.prefix);
-  // A key of a namespace: through the invalidator, so every instance's memory tier drops it too.
-  if (parts) return invalidatorFor(ctx, parts.namespace).deleteKeys([key.toString('utf8')]);
-  return ctx.redis.run('unlink', (c) => c.unlink(key));
+  const life = duration(ctx.options.tombstoneMs);
+  if (parts?.kind === ENTRY_KEY_KIND) {
+    const head = await within(
+      ctx.redis.run('getrange', (c) => c.getrangeBuffer(key, 0, 1)).catch(() => Buffer.alloc(0)),
+      PAGE_BUDGET_MS,
+      'entry check',
+    );
+    if (head[0] === ENTRY_MAGIC) {
+      return html`<p data-testid="delete-plan">This is a Cache entry: it is replaced by a tombstone that lives ${life}, as the Cache's own delete does, so a load that read the source before cannot write its old value back. Running instances drop their memory copies over the bus.</p>`;
+    }
+  }
+  return html`<p data-testid="delete-plan">${
+    parts
+      ? 'The key is unlinked, and running instances are told over the bus to drop their memory copies.'
+      : 'The key is unlinked.'
+  }</p>`;
 }
 
 export function registerKeyRoutes(app: FastifyInstance, ctx: AdminContext): void {
@@ -232,7 +248,7 @@ ${value}`;
         'Delete a key',
         '/keys',
         pc,
-        html`<p>Delete <code>${showBytes(key)}</code>? Keys of a namespace are deleted through the invalidation bus, so running instances drop their memory copies too.</p>
+        html`<p>Delete <code>${showBytes(key)}</code>?</p>${await deletePlan(ctx, key)}
 <form method="post" action="/keys/delete">${csrfField(pc)}<input type="hidden" name="k" value="${id}">
 <button type="submit" class="danger">Delete it</button> <a href="/keys/view?k=${id}">Cancel</a></form>`,
       ),
@@ -241,8 +257,20 @@ ${value}`;
 
   app.post('/keys/delete', { config: { access: 'write' } }, async (request, reply) => {
     const key = keyFromId(field(request.body, 'k'));
-    await ctx.audit.run({ ...actor(request), action: 'key.delete', target: showBytes(key) }, () => deleteKey(ctx, key));
-    return reply.redirect('/keys', 303);
+    const parts = parseKey(key, ctx.redis.options.prefix);
+    await ctx.audit.run(
+      {
+        ...actor(request),
+        action: 'key.delete',
+        target: showBytes(key),
+        detail:
+          parts?.kind === ENTRY_KEY_KIND
+            ? `a tombstone for ${ctx.options.tombstoneMs} ms if it holds a Cache entry, else unlinked`
+            : '',
+      },
+      () => deleteOneKey(ctx, key, parts),
+    );
+    return reply.redirect(parts ? `/keys?ns=${encodeURIComponent(parts.namespace)}` : '/keys', 303);
   });
 
   const invalidateForm = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -263,6 +291,7 @@ ${
     ? html`<p>Nothing to delete.</p>`
     : html`<form method="post" action="/keys/invalidate">${csrfField(pc)}
 <input type="hidden" name="ns" value="${ns}"><input type="hidden" name="prefix" value="${prefix}"><input type="hidden" name="expected" value="${count}">
+${note(`Cache entries among them are replaced by tombstones that live ${duration(ctx.options.tombstoneMs)} (so a load in flight cannot write an old value back; a dry run during that time counts them again); other keys are unlinked.`)}
 <label><input type="checkbox" name="confirm" value="yes" required> Delete these ${count} keys in Redis and on every instance</label>
 <button type="submit" class="danger">Delete</button></form>`
 }`;
@@ -287,14 +316,14 @@ ${
     const prefix = field(request.body, 'prefix');
     if (!NAME.test(ns)) throw new HttpError(400, 'ns must be a key namespace');
     if (field(request.body, 'confirm') !== 'yes') throw new HttpError(400, 'Confirm the deletion first.');
-    const removed = await ctx.audit.run(
+    const counts = await ctx.audit.run(
       {
         ...actor(request),
         action: 'keys.delete-prefix',
         target: `${ns}:${prefix}`,
         detail: `dry run counted ${field(request.body, 'expected')}`,
       },
-      () => invalidatorFor(ctx, ns).deleteByPrefix(prefix),
+      () => deleteByPrefix(ctx, ns, prefix),
     );
     const pc = pageContext(request, reply);
     return sendPage(
@@ -303,7 +332,7 @@ ${
         'Deleted',
         '/keys',
         pc,
-        html`<p data-testid="deleted">Deleted ${removed} keys of <code>${ns}</code> starting with <code>${prefix}</code>.</p><p><a href="/keys?ns=${ns}">Back to the keys</a></p>`,
+        html`<p data-testid="deleted">Deleted ${counts.tombstoned + counts.unlinked} keys of <code>${ns}</code> starting with <code>${prefix}</code>: ${counts.tombstoned} Cache entries replaced by tombstones (for ${duration(ctx.options.tombstoneMs)}), ${counts.unlinked} other keys unlinked${counts['was-tombstone'] > 0 ? `, ${counts['was-tombstone']} tombstones of earlier deletes renewed` : ''}.</p><p><a href="/keys?ns=${ns}">Back to the keys</a></p>`,
       ),
     );
   });

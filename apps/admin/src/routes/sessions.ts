@@ -34,8 +34,9 @@ function managers(ctx: AdminContext): Map<string, { manager: SessionManager; lim
 }
 
 function statsTable(ns: string, limit: number | undefined, s: SessionStats): SafeHtml {
-  return html`<tr><td><a href="/sessions?ns=${ns}">${ns}</a></td><td>${s.active}</td><td>${s.activeWithin.count}</td>
-<td>${limit ?? 'not configured here'}</td><td>${s.created}</td><td>${s.destroyed}</td><td>${s.expired}</td><td>${s.evicted}</td><td>${s.rejected}</td><td>${s.bindingMismatches}</td><td>${duration(s.durations.averageMs)}</td></tr>`;
+  return html`<tr><td class="nowrap"><a href="/sessions?ns=${ns}">${ns}</a></td><td>${s.active}</td><td>${s.activeWithin.count}</td>
+<td>${limit ?? html`<span class="muted">not configured here</span>`}</td><td>${s.created}</td><td>${s.destroyed}</td><td>${s.expired}</td><td>${s.evicted}</td><td>${s.rejected}</td><td>${s.bindingMismatches}</td>
+<td>${s.durations.count === 0 ? html`<span class="muted">none ended yet</span>` : html`${duration(s.durations.averageMs)} <span class="muted">(${s.durations.count} ended)</span>`}</td></tr>`;
 }
 
 function userAgentOf(data: unknown): string | undefined {
@@ -84,7 +85,7 @@ ${count > list.length ? note(`${count - list.length} sessions could not be read 
 <tbody>${list.map(
           (
             s,
-          ) => html`<tr><td><code>${s.ref.slice(0, 10)}…</code></td><td>${when(s.createdAt)}</td><td>${when(s.lastSeenAt)}</td><td>${when(s.expiresAt)}</td><td>${when(s.absoluteExpiresAt)}</td>
+          ) => html`<tr><td class="nowrap"><code title="${s.ref}">${s.ref.slice(0, 10)}…</code></td><td class="time">${when(s.createdAt)}</td><td class="time">${when(s.lastSeenAt)}</td><td class="time">${when(s.expiresAt)}</td><td class="time">${when(s.absoluteExpiresAt)}</td>
 <td>${s.ip ?? '-'}</td><td>${userAgentOf(s.data) ?? html`<span class="muted">not kept</span>`}</td>
 ${
   pc.role === 'admin'

@@ -10,9 +10,10 @@
 import { escapeGlob } from '@stratacache/core-client';
 import type { FastifyInstance } from 'fastify';
 import type { AdminContext } from '../context.js';
-import { decodeEntryHeader } from '../entry-header.js';
+import { decodeEntryHeader, ENTRY_KIND_TOMBSTONE, ENTRY_MAGIC } from '../entry-header.js';
 import { html, type SafeHtml, showBytes } from '../html.js';
 import { invalidatorFor } from '../invalidators.js';
+import { decodeKeyPart } from '../key-id.js';
 import { csrfField, errorBox, note, page, when } from '../layout.js';
 import { actor, field, pageContext, sendPage } from '../respond.js';
 import { scanBounded } from '../scan.js';
@@ -20,13 +21,12 @@ import { HttpError } from '../security.js';
 import { PAGE_BUDGET_MS, within } from '../timeout.js';
 
 const NAME = /^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64})*$/;
+/** Live members of one eager set whose keys are checked for an entry. */
+const MEMBERS_CHECKED = 500;
+/** Members checked per page, over every tag. */
+const CHECK_BUDGET = 5000;
 /** Entries whose headers are read to find the tags of a lazy namespace. */
 const SAMPLE = 2000;
-
-/** Undoes the key builder's encoding of an id part (`%`, `:`, `{`, `}`). */
-export function decodeKeyPart(part: string): string {
-  return part.replace(/%(25|3A|7B|7D)/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
-}
 
 interface TagRow {
   tag: string;
@@ -34,6 +34,10 @@ interface TagRow {
   live?: number;
   /** Members in the set, live or expired. */
   total?: number;
+  /** Of the live members checked, those whose key still exists. */
+  existing?: number;
+  /** False when the set has more live members than were checked. */
+  checkedAll?: boolean;
   deletedAt?: number;
   expiredAt?: number;
   /** Entries in the sample carrying it. */
@@ -57,11 +61,27 @@ async function readTags(ctx: AdminContext, ns: string): Promise<{ rows: TagRow[]
   const setHead = `${meta.prefix}:${meta.namespace}:tag:`;
   const sets = await scanBounded(redis, meta.under('tag'), { budget, type: 'zset' });
   const now = Date.now();
+  let checksLeft = CHECK_BUDGET;
   for (const key of sets.keys) {
-    const [total, live] = await redis.run('zcount', (c) =>
-      Promise.all([c.zcard(key), c.zcount(key, `(${now}`, '+inf')]),
+    // A deleted or evicted member stays listed until the tag's garbage collection: count the members
+    // that still hold an entry (not gone, not a delete's tombstone), up to MEMBERS_CHECKED per tag and
+    // CHECK_BUDGET per page; beyond that only the unexpired scores are counted.
+    const checkable = Math.min(MEMBERS_CHECKED, checksLeft);
+    const [total, live, members] = await redis.run('zcount', (c) =>
+      Promise.all([
+        c.zcard(key),
+        c.zcount(key, `(${now}`, '+inf'),
+        checkable > 0 ? c.zrangebyscore(key, `(${now}`, '+inf', 'LIMIT', 0, checkable) : Promise.resolve([]),
+      ]),
     );
-    Object.assign(row(decodeKeyPart(key.slice(setHead.length))), { total, live });
+    checksLeft -= members.length;
+    const existing = members.length === 0 ? 0 : await countEntries(redis, members);
+    Object.assign(row(decodeKeyPart(key.slice(setHead.length))), {
+      total,
+      live,
+      existing: members.length === 0 && live > 0 ? undefined : existing,
+      checkedAll: members.length === live,
+    });
   }
   const timeHead = `${meta.prefix}:${meta.namespace}:tagtime:`;
   const times = await scanBounded(redis, meta.under('tagtime'), { budget });
@@ -89,13 +109,41 @@ async function readTags(ctx: AdminContext, ns: string): Promise<{ rows: TagRow[]
       }
     }
     notes.push(
-      `Tags of ${entries.keys.length} entries read from their headers${entries.complete ? '' : ' (a sample: the namespace has more)'}.`,
+      `Tags read from the headers of ${entries.keys.length} ${entries.keys.length === 1 ? 'entry' : 'entries'}${entries.complete ? '' : ' (a sample: the namespace has more)'}.`,
     );
   }
   if (!sets.complete || !times.complete) notes.push('The scan budget ran out: the list may be incomplete.');
   if (redis.mode === 'cluster')
     notes.push('Cluster: tags are lazy (no member sets); counts come from the entry sample.');
   return { rows: [...rows.values()].sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0)), notes };
+}
+
+/** How many of `keys` hold a Cache entry that is not a tombstone (first two bytes, pipelined). */
+async function countEntries(redis: AdminContext['redis'], keys: string[]): Promise<number> {
+  const heads = await redis.run('getrange', async (c) => {
+    const p = c.pipeline();
+    for (const key of keys) p.getrangeBuffer(key, 0, 1);
+    return (await p.exec()) ?? [];
+  });
+  let count = 0;
+  for (const [, head] of heads) {
+    if (Buffer.isBuffer(head) && head.length === 2 && !(head[0] === ENTRY_MAGIC && head[1] === ENTRY_KIND_TOMBSTONE))
+      count++;
+  }
+  return count;
+}
+
+/** An eager set's entries that exist, and what else it still lists (deleted or expired members, kept until garbage collection). */
+function memberCell(r: TagRow): SafeHtml | string {
+  if (r.live === undefined) return '-';
+  const expired = (r.total ?? 0) - r.live;
+  const expiredNote = expired > 0 ? html` <span class="muted">(and ${expired} expired)</span>` : '';
+  // Not checked (the page's budget ran out): the unexpired scores are all that is known.
+  if (r.existing === undefined) return html`${r.live} listed${expiredNote}`;
+  const gone = r.checkedAll ? r.live - r.existing : 0;
+  return html`${r.existing}${r.checkedAll ? '' : html` of the first ${MEMBERS_CHECKED} checked (${r.live} listed)`}${
+    gone > 0 ? html` <span class="muted">(the set still lists ${gone} deleted)</span>` : ''
+  }${expiredNote}`;
 }
 
 async function namespacesWithTags(ctx: AdminContext): Promise<{ names: string[]; complete: boolean }> {
@@ -130,10 +178,10 @@ ${complete ? '' : note('The scan budget ran out: there may be more.')}`;
       } else {
         const { rows, notes } = await within(readTags(ctx, ns), PAGE_BUDGET_MS * 2, 'tags');
         body = html`${notes.map((n) => note(n))}
-<table class="grid" data-testid="tags"><thead><tr><th>tag</th><th>live members (eager set)</th><th>entries in sample</th><th>last deleted</th><th>last expired</th>${pc.role === 'admin' ? html`<th>invalidate</th>` : ''}</tr></thead>
+<table class="grid" data-testid="tags"><thead><tr><th>tag</th><th>entries (eager set)</th><th>entries in sample</th><th>last deleted</th><th>last expired</th>${pc.role === 'admin' ? html`<th>invalidate</th>` : ''}</tr></thead>
 <tbody>${rows.map(
           (r) => html`<tr><td><code>${showBytes(Buffer.from(r.tag))}</code></td>
-<td>${r.live === undefined ? '-' : `${r.live}${r.total !== r.live ? ` (+${(r.total ?? 0) - r.live} expired)` : ''}`}</td>
+<td>${memberCell(r)}</td>
 <td>${r.sampled ?? '-'}</td><td>${when(r.deletedAt)}</td><td>${when(r.expiredAt)}</td>
 ${
   pc.role === 'admin'

@@ -2,7 +2,7 @@
  * `createCache`: resolves the cache's options once (every bad value is a
  * `ConfigError` naming the option) and builds the root namespace.
  */
-import { ConfigError, toMs } from '@stratacache/core-client';
+import { ConfigError, check } from '@stratacache/core-client';
 import { json } from '@stratacache/serializers';
 import { listening, publish } from '../diagnostics.js';
 import { MemoryTier } from '../memory-tier.js';
@@ -12,8 +12,6 @@ import { Coherence } from './coherence.js';
 import { LandedSignal } from './landed.js';
 import { DirectRead, ReadBatch } from './read-batch.js';
 import { type CacheContext, LOCAL_CLOCK } from './state.js';
-
-const NAMESPACE = /^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64})*$/;
 
 /**
  * Creates a cache. With `redis` it has two tiers; with `bus`, every
@@ -52,16 +50,10 @@ export function resolveCacheOptions<T>(options: CacheOptions<T>) {
   const maxBytes = memoryOptions?.maxBytes;
   if (maxBytes !== undefined && !(Number.isInteger(maxBytes) && maxBytes > 0))
     fail('memory.maxBytes', 'a positive integer', maxBytes);
-  if (memoryOptions?.clone !== undefined && typeof memoryOptions.clone !== 'boolean')
-    fail('memory.clone', 'a boolean', memoryOptions.clone);
-  if (options.redisTier !== undefined && typeof options.redisTier !== 'boolean')
-    fail('redisTier', 'a boolean', options.redisTier);
-  if (options.batchReads !== undefined && typeof options.batchReads !== 'boolean')
-    fail('batchReads', 'a boolean', options.batchReads);
-  if (options.redis !== undefined && typeof options.redis?.run !== 'function')
-    throw new ConfigError('redis must be a client from createRedis() (@stratacache/core-client)', {
-      context: { option: 'redis' },
-    });
+  if (memoryOptions?.clone !== undefined) check.boolean(memoryOptions.clone, 'memory.clone');
+  if (options.redisTier !== undefined) check.boolean(options.redisTier, 'redisTier');
+  if (options.batchReads !== undefined) check.boolean(options.batchReads, 'batchReads');
+  if (options.redis !== undefined) check.strataRedis(options.redis, 'redis');
   const redis = options.redisTier === false ? undefined : options.redis;
   if (!redis && !memoryOptions)
     throw new ConfigError('A cache needs at least one tier: pass redis, or keep the memory tier');
@@ -82,19 +74,15 @@ export function resolveCacheOptions<T>(options: CacheOptions<T>) {
   if (options.tags !== undefined && options.tags !== 'eager' && options.tags !== 'lazy')
     fail('tags', "'eager' or 'lazy'", options.tags);
   const namespace = options.namespace ?? 'cache';
-  if (typeof namespace !== 'string' || !NAMESPACE.test(namespace))
-    throw new ConfigError(
-      `namespace must be dot-separated names of letters, digits, _ or -; got ${JSON.stringify(namespace)}`,
-      { context: { option: 'namespace' } },
-    );
-  const tombstoneMs = toMs(options.tombstoneTtl ?? '1m', 'tombstoneTtl');
+  check.namespace(namespace, 'namespace');
+  const tombstoneMs = check.positiveDuration(options.tombstoneTtl ?? '1m', 'tombstoneTtl');
   if (!(tombstoneMs >= 1000)) fail('tombstoneTtl', "at least '1s'", options.tombstoneTtl);
   const cluster = redis?.mode === 'cluster';
   const ctx: CacheContext = {
     redis,
     reads: redis ? (options.batchReads === false ? new DirectRead(redis) : new ReadBatch(redis)) : undefined,
     memory: memoryOptions ? new MemoryTier(maxEntries, maxBytes) : undefined,
-    memoryTtlMs: memoryOptions?.ttl === undefined ? 0 : positive(toMs(memoryOptions.ttl, 'memory.ttl'), 'memory.ttl'),
+    memoryTtlMs: memoryOptions?.ttl === undefined ? 0 : check.positiveDuration(memoryOptions.ttl, 'memory.ttl'),
     clone: memoryOptions?.clone ?? false,
     serializer: options.serializer ?? json(),
     bus: options.bus,
@@ -108,9 +96,4 @@ export function resolveCacheOptions<T>(options: CacheOptions<T>) {
     coherence: new Coherence(),
   };
   return { ctx, namespace, defaults: resolveEntryOptions(options.defaults) };
-}
-
-function positive(ms: number, option: string): number {
-  if (!(ms > 0)) fail(option, 'greater than 0', ms);
-  return ms;
 }

@@ -1,0 +1,37 @@
+/** Every unit spelling `ms` 2.x reads, with its length in ms: shared by the type and run-time tests of Duration. */
+export const DURATION_UNITS = {
+  ms: 1,
+  msec: 1,
+  msecs: 1,
+  millisecond: 1,
+  milliseconds: 1,
+  s: 1000,
+  sec: 1000,
+  secs: 1000,
+  second: 1000,
+  seconds: 1000,
+  m: 60_000,
+  min: 60_000,
+  mins: 60_000,
+  minute: 60_000,
+  minutes: 60_000,
+  h: 3_600_000,
+  hr: 3_600_000,
+  hrs: 3_600_000,
+  hour: 3_600_000,
+  hours: 3_600_000,
+  d: 86_400_000,
+  day: 86_400_000,
+  days: 86_400_000,
+  w: 604_800_000,
+  week: 604_800_000,
+  weeks: 604_800_000,
+  y: 31_557_600_000,
+  yr: 31_557_600_000,
+  yrs: 31_557_600_000,
+  year: 31_557_600_000,
+  years: 31_557_600_000,
+} as const;
+
+/** A unit of {@link DURATION_UNITS}. */
+export type ListedUnit = keyof typeof DURATION_UNITS;
