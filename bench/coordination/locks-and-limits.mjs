@@ -1,20 +1,27 @@
 /**
- * Lock acquire+release and rate-limit check throughput against the peers, in
- * one run on one Redis: @stratacache/coordination vs redis-semaphore (Mutex)
- * and rate-limiter-flexible (RateLimiterRedis), with raw ioredis SET NX PX +
- * DEL as the floor. Sequential operations on one connection each, so the
- * numbers are round-trip bound; ratios are what to compare.
+ * Lock acquire+release and rate-limit decisions against the libraries users
+ * would pick instead, in one run on one Redis: @stratacache/coordination vs
+ * redis-semaphore (Mutex) and rate-limiter-flexible (RateLimiterRedis, a
+ * fixed window that starts at the first request: our 'fixed-window'), with raw
+ * ioredis SET NX PX + DEL as the floor. Sequential operations on one connection
+ * each, so the numbers are round-trip bound; ratios are what to compare.
+ *
+ * Within a round the cells alternate in 25 ms slices (so a noisy neighbour on
+ * the shared machine slows them alike); each ratio is the median of the
+ * per-round ratios. The CPU column is this process's CPU time per operation
+ * (process.cpuUsage), which the machine's load moves far less than wall time.
  *
  * Run (after `pnpm build`; starts its own redis-server unless REDIS_URL is set):
  *   pnpm --filter @stratacache/bench coordination
+ * Env: ROUNDS (default 7), CELL_MS (default 400 per cell per round), ONLY (regex on cell names).
  */
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import { createLocks, createRateLimiter } from '@stratacache/coordination';
 import { createRedis } from '@stratacache/core-client';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { Mutex } from 'redis-semaphore';
-import { Bench } from 'tinybench';
 
 async function startServer() {
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => {} };
@@ -38,70 +45,156 @@ async function startServer() {
   return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill() };
 }
 
+const ROUNDS = Number(process.env.ROUNDS ?? 7);
+const CELL_MS = Number(process.env.CELL_MS ?? 400);
+const SLICE_MS = 25;
+const only = process.env.ONLY ? new RegExp(process.env.ONLY) : null;
 const server = await startServer();
+process.once('exit', () => server.stop());
+const RUN = `cb${Math.random().toString(16).slice(2, 10)}`;
 const raw = new Redis(server.url);
 const peers = new Redis(server.url);
-const strata = createRedis({ url: server.url, env: {}, prefix: 'bench' });
+// Under valgrind (instruction counts, CELL set) everything runs far slower: no timeouts then.
+const slow = process.env.CELL ? { commandTimeout: '5m', connectTimeout: '5m' } : {};
+const strata = createRedis({ url: server.url, env: {}, prefix: RUN, ...slow });
 const locks = createLocks(strata);
-const limiterStrata = createRateLimiter(strata, { algorithm: 'sliding-window', limit: 1e9, window: '1h' });
-const limiterGcra = createRateLimiter(strata, { algorithm: 'gcra', limit: 1e9, window: '1h', name: 'gcra' });
-const limiterFlexible = new RateLimiterRedis({ storeClient: peers, points: 1e9, duration: 3600, keyPrefix: 'rlflex' });
+const limiter = (algorithm) => createRateLimiter(strata, { algorithm, limit: 1e9, window: '1h', name: algorithm });
+const ours = {
+  'fixed-window': limiter('fixed-window'),
+  'sliding-window': limiter('sliding-window'),
+  'token-bucket': limiter('token-bucket'),
+  gcra: limiter('gcra'),
+};
+const flexible = new RateLimiterRedis({ storeClient: peers, points: 1e9, duration: 3600, keyPrefix: `${RUN}:rlflex` });
 
 let i = 0;
-const tasks = {
-  'raw ioredis SET NX PX + DEL': async () => {
-    const key = `raw:${i++ % 1000}`;
+const RAW = 'raw ioredis SET NX PX + DEL';
+const LOCK = 'stratacache lock acquire+release';
+const SEMAPHORE = 'redis-semaphore Mutex acquire+release';
+const FLEX = 'rate-limiter-flexible consume (fixed window)';
+const cells = {
+  [RAW]: async () => {
+    const key = `${RUN}:raw:${i++ % 1000}`;
     await raw.set(key, 't', 'PX', 10000, 'NX');
     await raw.del(key);
   },
-  'stratacache lock acquire+release': async () => {
+  [LOCK]: async () => {
     const lock = await locks.acquire(`l${i++ % 1000}`, { ttl: 10000 });
     await lock.release();
   },
-  'redis-semaphore Mutex acquire+release': async () => {
-    const mutex = new Mutex(peers, `m${i++ % 1000}`, { lockTimeout: 10000, acquireTimeout: 1000, refreshInterval: 0 });
+  [SEMAPHORE]: async () => {
+    const mutex = new Mutex(peers, `${RUN}:m${i++ % 1000}`, {
+      lockTimeout: 10000,
+      acquireTimeout: 1000,
+      refreshInterval: 0,
+    });
     await mutex.acquire();
     await mutex.release();
   },
-  'stratacache rate limit (sliding-window)': async () => {
-    await limiterStrata.limit(`u${i++ % 1000}`);
+  [FLEX]: async () => {
+    await flexible.consume(`u${i++ % 1000}`);
   },
-  'stratacache rate limit (gcra)': async () => {
-    await limiterGcra.limit(`u${i++ % 1000}`);
-  },
-  'rate-limiter-flexible consume': async () => {
-    await limiterFlexible.consume(`u${i++ % 1000}`);
-  },
+  ...Object.fromEntries(
+    Object.entries(ours).map(([algorithm, l]) => [
+      `stratacache rate limit (${algorithm})`,
+      async () => {
+        await l.limit(`u${i++ % 1000}`);
+      },
+    ]),
+  ),
 };
+for (const name of Object.keys(cells)) if (only && !only.test(name) && name !== RAW) delete cells[name];
 
-// Several short rounds, each in a rotated order, and the median of each: one
-// round on a shared 2-core machine swings by 20% or more.
-const ROUNDS = 7;
-const samples = Object.fromEntries(Object.keys(tasks).map((name) => [name, []]));
-for (let round = 0; round < ROUNDS; round++) {
-  const names = Object.keys(tasks);
-  const order = [...names.slice(round % names.length), ...names.slice(0, round % names.length)];
-  const bench = new Bench({ time: 400, warmupTime: 100 });
-  for (const name of order) bench.add(name, tasks[name]);
-  await bench.run();
-  for (const task of bench.tasks) samples[task.name].push(task.result.throughput.mean);
+if (process.env.CELL) {
+  // Instruction counts (bench/lib/instructions.mjs): N operations of one cell, after a warm-up that the N=0 run has too.
+  const cell = cells[process.env.CELL];
+  if (!cell) throw new Error(`no cell ${process.env.CELL}; cells: ${Object.keys(cells).join(', ')}`);
+  for (let k = 0; k < 200; k++) await cell();
+  for (let k = 0, n = Number(process.env.N ?? 2000); k < n; k++) await cell();
+  for await (const keys of raw.scanStream({ match: `${RUN}*`, count: 1000 }))
+    if (keys.length) await raw.unlink(...keys);
+  raw.disconnect();
+  peers.disconnect();
+  await strata.close();
+  server.stop();
+  process.exit(0);
 }
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const hz = Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)]));
-const rows = Object.keys(tasks).map((name) => ({
-  operation: name,
-  'median ops/s': Math.round(hz[name]),
-  'x raw lock': (hz[name] / hz['raw ioredis SET NX PX + DEL']).toFixed(2),
-}));
+
+/** One round: the cells take turns in slices until each ran about CELL_MS. Ops/s and CPU µs/op per cell. */
+async function round(order) {
+  const acc = new Map(order.map((name) => [name, { ops: 0, time: 0, cpu: 0 }]));
+  for (const name of order) {
+    const end = performance.now() + 30;
+    while (performance.now() < end) await cells[name]();
+  }
+  for (let s = 0; s < Math.max(1, Math.round(CELL_MS / SLICE_MS)); s++) {
+    for (const name of order) {
+      const a = acc.get(name);
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      let t = t0;
+      do {
+        await cells[name]();
+        a.ops++;
+        t = performance.now();
+      } while (t - t0 < SLICE_MS);
+      const c = process.cpuUsage(c0);
+      a.time += t - t0;
+      a.cpu += c.user + c.system;
+    }
+  }
+  return new Map([...acc].map(([name, a]) => [name, { hz: (a.ops * 1000) / a.time, cpu: a.cpu / a.ops }]));
+}
+
+const samples = Object.fromEntries(Object.keys(cells).map((name) => [name, []]));
+for (let r = 0; r < ROUNDS; r++) {
+  const names = Object.keys(cells);
+  const order = [...names.slice(r % names.length), ...names.slice(0, r % names.length)];
+  const result = await round(order);
+  for (const name of names) samples[name].push(result.get(name));
+}
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const ratio = (a, b) => median(samples[a].map((x, k) => x.hz / samples[b][k].hz));
+const redisVersion = (await raw.info('server')).match(/redis_version:(\S+)/)[1];
 console.log(
-  `node ${process.version}, redis ${(await raw.info('server')).match(/redis_version:(\S+)/)[1]}, median of ${ROUNDS} rounds, ${new Date().toISOString()}`,
+  `node ${process.version}, redis ${redisVersion}, ${os.cpus().length} x ${os.cpus()[0]?.model}, load ${os.loadavg()[0].toFixed(1)}, median of ${ROUNDS} rounds (ratios: median of per-round ratios), ${new Date().toISOString()}`,
 );
-console.table(rows);
-console.log(
-  `lock: stratacache / redis-semaphore = ${(hz['stratacache lock acquire+release'] / hz['redis-semaphore Mutex acquire+release']).toFixed(2)}; ` +
-    `rate limit: stratacache sliding-window / rate-limiter-flexible = ${(hz['stratacache rate limit (sliding-window)'] / hz['rate-limiter-flexible consume']).toFixed(2)}`,
+console.table(
+  Object.keys(cells).map((name) => ({
+    operation: name,
+    'median ops/s': Math.round(median(samples[name].map((x) => x.hz))),
+    'x raw lock': ratio(name, RAW).toFixed(2),
+    'client CPU µs/op': median(samples[name].map((x) => x.cpu)).toFixed(1),
+  })),
 );
+const targets = [];
+if (cells[LOCK] && cells[SEMAPHORE])
+  targets.push({ target: 'lock acquire+release >= 1.00x redis-semaphore', value: ratio(LOCK, SEMAPHORE) });
+for (const algorithm of Object.keys(ours)) {
+  const name = `stratacache rate limit (${algorithm})`;
+  if (!cells[name] || !cells[FLEX]) continue;
+  // rate-limiter-flexible's RateLimiterRedis is a fixed window: the one algorithm both have.
+  const shared = algorithm === 'fixed-window';
+  targets.push({
+    target: `${algorithm} >= 1.00x rate-limiter-flexible${shared ? '' : ' (not its algorithm: for reference)'}`,
+    value: ratio(name, FLEX),
+    shared,
+  });
+}
+console.log('targets:');
+console.table(
+  targets.map((t) => ({
+    target: t.target,
+    value: Number(t.value.toFixed(2)),
+    result: t.shared === false ? '(reference)' : t.value >= 1 ? 'pass' : 'FAIL',
+  })),
+);
+for await (const keys of raw.scanStream({ match: `${RUN}*`, count: 1000 })) if (keys.length) await raw.unlink(...keys);
 raw.disconnect();
 peers.disconnect();
 await strata.close();
 server.stop();
+process.exit(0);

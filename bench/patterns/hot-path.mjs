@@ -1,10 +1,15 @@
 /**
  * Where a Redis hit of the Cache spends its CPU: each layer of `cache.get`
- * timed on its own, 100 in flight (CPU bound), median of rotated rounds.
- * Diagnostic companion of cache-vs-peers.mjs; run with `node --cpu-prof` for a profile.
+ * and `cache.getOrSet` timed on its own, 100 in flight (CPU bound) or one at
+ * a time, median of rotated rounds. Diagnostic companion of cache-vs-peers.mjs.
  *
- *   node patterns/hot-path.mjs            # own redis-server unless REDIS_URL is set
- *   PROFILE=ours node --cpu-prof --cpu-prof-dir=/tmp/prof patterns/hot-path.mjs
+ *   node patterns/hot-path.mjs                  # own redis-server unless REDIS_URL is set
+ *   MODE=seq node patterns/hot-path.mjs         # one operation in flight instead of 100
+ *   PROFILE='cache.get (batched, default)' node --cpu-prof --cpu-prof-dir=/tmp/prof patterns/hot-path.mjs
+ *
+ * Instruction counts per operation (callgrind, independent of the machine's load):
+ *   node lib/instructions.mjs patterns/hot-path.mjs 'CELL=raw get + JSON.parse' 'CELL=cache.get (batched, default)' -- N=300
+ * (N is the number of cell calls; a call is 100 operations in MODE=par, 1 in MODE=seq.)
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -38,14 +43,19 @@ async function startServer() {
   return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill() };
 }
 
+const MODE = process.env.MODE ?? 'par';
 const server = await startServer();
 process.once('exit', () => server.stop());
 const RUN = `hp${randomBytes(4).toString('hex')}`;
 const raw = new Redis(server.url);
-const strata = createRedis({ url: server.url, env: {}, prefix: RUN });
-const strataNoBreaker = createRedis({ url: server.url, env: {}, prefix: RUN, breaker: false });
-const ours = createCache({ redis: strata, namespace: 'r', memory: false, defaults: { ttl: '1h' } });
-const oursNoBreaker = createCache({ redis: strataNoBreaker, namespace: 'r', memory: false, defaults: { ttl: '1h' } });
+// Under valgrind everything runs about 50 times slower: timeouts that would never fire otherwise.
+const slow = process.env.CELL ? { commandTimeout: '5m', connectTimeout: '5m' } : {};
+const strata = createRedis({ url: server.url, env: {}, prefix: RUN, ...slow });
+const strataNoBreaker = createRedis({ url: server.url, env: {}, prefix: RUN, breaker: false, ...slow });
+const opts = { namespace: 'r', memory: false, defaults: { ttl: '1h' } };
+const batched = createCache({ redis: strata, ...opts });
+const direct = createCache({ redis: strata, ...opts, batchReads: false });
+const directNoBreaker = createCache({ redis: strataNoBreaker, ...opts, batchReads: false });
 const KEYS = Array.from({ length: 100 }, (_, i) => `k${i}`);
 const value = {
   id: 42,
@@ -57,31 +67,56 @@ const value = {
 };
 for (let i = 0; value.items.length < 3; i++) value.items.push({ i, sku: `SKU-${i * 7919}`, qty: i % 9, price: 9.99 });
 const rk = (k) => `${RUN}:r:e:${k}`;
+const rawKey = (k) => `${RUN}:raw:${k}`;
 for (const k of KEYS) {
-  await ours.set(k, value);
-  await raw.set(`${RUN}:raw:${k}`, JSON.stringify(value), 'EX', 3600);
+  await batched.set(k, value);
+  await raw.set(rawKey(k), JSON.stringify(value), 'EX', 3600);
 }
 const entryBytes = await raw.getBuffer(rk('k1'));
 const serializer = json();
 const payload = entryBytes.subarray(28);
-
-const cells = {
-  'raw get + JSON.parse': () => Promise.all(KEYS.map(async (k) => JSON.parse(await raw.get(`${RUN}:raw:${k}`)))),
-  'raw getBuffer (no decode)': () => Promise.all(KEYS.map((k) => raw.getBuffer(rk(k)))),
-  'raw getBuffer + json().decode(subarray)': () =>
-    Promise.all(KEYS.map(async (k) => serializer.decode((await raw.getBuffer(rk(k))).subarray(28)))),
-  'raw getBuffer + toString + JSON.parse': () =>
-    Promise.all(KEYS.map(async (k) => JSON.parse((await raw.getBuffer(rk(k))).toString('utf8', 32)))),
-  'strata.run(getBuffer)': () => Promise.all(KEYS.map((k) => strata.run('get', (c) => c.getBuffer(rk(k))))),
-  'cache.get (breaker on, default)': () => Promise.all(KEYS.map((k) => ours.get(k))),
-  'cache.get (breaker: false)': () => Promise.all(KEYS.map((k) => oursNoBreaker.get(k))),
+const never = () => {
+  throw new Error('factory called on a hit');
 };
-if (process.env.PROFILE) {
-  const fn = process.env.PROFILE === 'ours' ? cells['cache.get (breaker on, default)'] : cells['raw get + JSON.parse'];
+
+/** A cell: `op(key)` 100 in flight (par) or once (seq). */
+const cell = (op) =>
+  MODE === 'par'
+    ? () => Promise.all(KEYS.map(op))
+    : (() => {
+        let i = 0;
+        return () => op(KEYS[i++ % 100]);
+      })();
+const cells = {
+  'raw get + JSON.parse': cell(async (k) => JSON.parse(await raw.get(rawKey(k)))),
+  'raw getBuffer (no decode)': cell((k) => raw.getBuffer(rk(k))),
+  'raw getBuffer + json().decode': cell(async (k) => serializer.decode((await raw.getBuffer(rk(k))).subarray(28))),
+  'strata.run(getBuffer)': cell((k) => strata.run('get', (c) => c.getBuffer(rk(k)))),
+  'cache.get (batched, default)': cell((k) => batched.get(k)),
+  'cache.getOrSet hit (batched, default)': cell((k) => batched.getOrSet(k, never)),
+  'cache.get (batchReads: false)': cell((k) => direct.get(k)),
+  'cache.getOrSet hit (batchReads: false)': cell((k) => direct.getOrSet(k, never)),
+  'cache.get (batchReads: false, breaker: false)': cell((k) => directNoBreaker.get(k)),
+};
+// getMany of the 100 keys against one raw MGET + parse: 100 operations per call in either mode.
+const rawKeys = KEYS.map(rawKey);
+cells['raw mget + JSON.parse (x100)'] = async () => (await raw.mget(rawKeys)).map((t) => JSON.parse(t));
+cells['cache.getMany (x100)'] = () => batched.getMany(KEYS);
+const per = MODE === 'par' ? 100 : 1;
+if (process.env.ONLY)
+  for (const name of Object.keys(cells)) if (!new RegExp(process.env.ONLY).test(name)) delete cells[name];
+
+if (process.env.CELL) {
+  const fn = cells[process.env.CELL];
+  if (!fn) throw new Error(`no cell ${process.env.CELL}; cells: ${Object.keys(cells).join(', ')}`);
+  for (let i = 0; i < 20; i++) await fn(); // warm, also in the N=0 run
+  const n = Number(process.env.N ?? 300);
+  for (let i = 0; i < n; i++) await fn();
+} else if (process.env.PROFILE) {
+  const fn = cells[process.env.PROFILE];
   const end = performance.now() + 4000;
   while (performance.now() < end) await fn();
 } else {
-  // CPU-only costs, no Redis.
   const N = 200_000;
   const time = (name, f) => {
     for (let i = 0; i < 20_000; i++) f();
@@ -91,38 +126,42 @@ if (process.env.PROFILE) {
   };
   const text = JSON.stringify(value);
   time('JSON.parse(string)', () => JSON.parse(text));
-  time('payload.toString + JSON.parse', () => JSON.parse(payload.toString('utf8', 4)));
-  time('json().decode(payload) (secure-json-parse + envelope)', () => serializer.decode(payload));
-  time('Date.now()', () => Date.now());
-  const samples = Object.fromEntries(Object.keys(cells).map((n) => [n, []]));
+  time('json().decode(payload)', () => serializer.decode(payload));
+  const samples = Object.fromEntries(Object.keys(cells).map((n) => [n, { wall: [], cpu: [] }]));
   for (let round = 0; round < 7; round++) {
     const names = Object.keys(cells);
     const order = [...names.slice(round % names.length), ...names.slice(0, round % names.length)];
     for (const name of order) {
-      const end0 = performance.now() + 50;
+      const end0 = performance.now() + 30;
       while (performance.now() < end0) await cells[name]();
       let ops = 0;
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
-      while (performance.now() - t0 < 300) {
+      while (performance.now() - t0 < 200) {
         await cells[name]();
-        ops += 100;
+        ops += name.endsWith('(x100)') ? 100 : per;
       }
-      samples[name].push((ops * 1000) / (performance.now() - t0));
+      const c = process.cpuUsage(c0);
+      samples[name].wall.push((ops * 1000) / (performance.now() - t0));
+      samples[name].cpu.push((c.user + c.system) / ops);
     }
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const base = median(samples['raw get + JSON.parse']);
+  const base = samples['raw get + JSON.parse'] ?? Object.values(samples)[0];
+  console.log(
+    `${MODE === 'par' ? '100 in flight' : 'one at a time'}, median of 7 rotated rounds, ${new Date().toISOString()}`,
+  );
   console.table(
-    Object.entries(samples).map(([name, xs]) => ({
-      '100 in flight': name,
-      'ops/s': Math.round(median(xs)),
-      'x raw': (median(xs) / base).toFixed(2),
-      'us/op': (1e6 / median(xs)).toFixed(2),
+    Object.entries(samples).map(([name, s]) => ({
+      cell: name,
+      'ops/s': Math.round(median(s.wall)),
+      'x raw (wall)': median(s.wall.map((x, i) => x / base.wall[i])).toFixed(2),
+      'client CPU us/op': median(s.cpu).toFixed(2),
+      'x raw (CPU)': median(s.cpu.map((x, i) => x / base.cpu[i])).toFixed(2),
     })),
   );
 }
-ours.close();
-oursNoBreaker.close();
+for (const c of [batched, direct, directNoBreaker]) c.close();
 const keys = [];
 for await (const batch of raw.scanStream({ match: `${RUN}*`, count: 1000 })) keys.push(...batch);
 if (keys.length) await raw.unlink(...keys);

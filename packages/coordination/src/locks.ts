@@ -112,8 +112,10 @@ export class Locks implements DistributedLock {
     return this.keys.key('lock', this.keys.tag(check.name(name, 'name')));
   }
 
-  private fenceKey(name: string): string {
-    return this.keys.key('lock-fence', this.keys.tag(name));
+  /** The lock key and its fence counter's key, sharing one hash tag. */
+  private lockKeys(name: string): [string, string] {
+    const tag = this.keys.tag(check.name(name, 'name'));
+    return [this.keys.key('lock', tag), this.keys.key('lock-fence', tag)];
   }
 
   /**
@@ -122,8 +124,7 @@ export class Locks implements DistributedLock {
    */
   async acquire(name: string, options: AcquireOptions | LockAcquireOptions = {}): Promise<FencedLock | null> {
     const { ttlMs, waitMs, retryDelayMs: retryMs, signal, replication } = resolveAcquireOptions(options, this.options);
-    const key = this.lockKey(name);
-    const fenceKey = this.fenceKey(name);
+    const [key, fenceKey] = this.lockKeys(name);
     const called = performance.now();
     const deadline = called + waitMs;
     let attempts = 0;
@@ -325,13 +326,14 @@ export class Locks implements DistributedLock {
       replication,
       async release() {
         const held = (await redis.runScript(coreScripts.compareAndDelete, [key], [token])) === 1;
-        diagnostics.publish('lockReleased', {
-          namespace,
-          lock: lockFamily(name),
-          name,
-          holdMs: performance.now() - heldSince,
-          held,
-        });
+        if (diagnostics.listening('lockReleased'))
+          diagnostics.publish('lockReleased', {
+            namespace,
+            lock: lockFamily(name),
+            name,
+            holdMs: performance.now() - heldSince,
+            held,
+          });
         if (!held) reportLockLost(lock, namespace, name, 'not-held');
         return held;
       },

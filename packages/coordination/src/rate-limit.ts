@@ -32,6 +32,8 @@ export interface RateLimitResult {
   source: 'redis' | 'fail-open' | 'fail-closed' | 'insurance';
 }
 
+class DeadlineExceeded extends Error {}
+
 const SCRIPTS: Record<RateLimitAlgorithm, LuaScript> = {
   'fixed-window': luaScripts.ratelimitFixedWindow,
   'sliding-log': luaScripts.ratelimitSlidingLog,
@@ -39,8 +41,6 @@ const SCRIPTS: Record<RateLimitAlgorithm, LuaScript> = {
   'token-bucket': luaScripts.ratelimitTokenBucket,
   gcra: luaScripts.ratelimitGcra,
 };
-
-class DeadlineExceeded extends Error {}
 
 /** A rate limiter. */
 export class RateLimiter {
@@ -103,21 +103,25 @@ export class RateLimiter {
     const keys = this.stateKeys(id);
     let timer: NodeJS.Timeout | undefined;
     try {
+      // Raced, not a time budget for the command: a budget would time the command out at the deadline and
+      // count a slow answer as a Redis failure in the client's shared circuit breaker.
       const reply = (await Promise.race([
         this.redis.runScript(SCRIPTS[algorithm], keys, [limit, windowMs, cost, blockMs]),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new DeadlineExceeded()), deadlineMs);
         }),
       ])) as number[];
-      const [allowed, remaining, resetMs, retryAfterMs, blocked] = reply.map(Number) as [
-        number,
-        number,
-        number,
-        number,
-        number | undefined,
-      ];
-      this.decided(allowed === 1 ? 'allowed' : blocked === 1 ? 'blocked' : 'limited', 'redis');
-      return { allowed: allowed === 1, limit, remaining, resetMs, retryAfterMs, source: 'redis' };
+      const allowed = Number(reply[0]) === 1;
+      if (diagnostics.listening('rateLimit'))
+        this.decided(allowed ? 'allowed' : Number(reply[4]) === 1 ? 'blocked' : 'limited', 'redis');
+      return {
+        allowed,
+        limit,
+        remaining: Number(reply[1]),
+        resetMs: Number(reply[2]),
+        retryAfterMs: Number(reply[3]),
+        source: 'redis',
+      };
     } catch (error) {
       if (!(error instanceof DeadlineExceeded) && !isUnavailable(error)) throw error;
       const result = this.decideWithoutRedis(id, cost);

@@ -47,6 +47,8 @@ export async function getMany(
 ): Promise<(Buffer | null)[]> {
   const size = options.chunkSize ?? 500;
   const cluster = Boolean((client as Cluster).isCluster);
+  // One MGET answers in the order asked, repeated keys included: nothing to group or map back.
+  if (!cluster && keys.length <= size) return keys.length === 0 ? [] : client.mgetBuffer(keys as string[]);
   const index = new Map<string, number[]>();
   keys.forEach((key, i) => {
     const at = index.get(key);

@@ -63,8 +63,12 @@ export function assertWellFormed(text: string, what: string): string {
  */
 export function encodeKeyPart(part: string | number): string {
   const text = typeof part === 'string' ? assertWellFormed(part, 'A key part') : String(part);
+  // Most parts need no escape: a test is cheaper than a replace with a callback.
+  if (!NEEDS_ESCAPE.test(text)) return text;
   return text.replace(/[%:{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
+
+const NEEDS_ESCAPE = /[%:{}]/;
 
 /**
  * Escapes the glob characters of SCAN MATCH / PSUBSCRIBE (`* ? [ ] \\`) so
@@ -154,7 +158,8 @@ export class KeyBuilder {
     checkName(kind, 'kind');
     if (parts.length === 0) throw new KeyError(`key('${kind}') needs at least one id part`);
     const key = `${this.head}${kind}:${parts.map(renderPart).join(':')}`;
-    if (Buffer.byteLength(key) > this.maxLength) {
+    // A UTF-16 unit is at most 3 UTF-8 bytes: short keys need no byte count.
+    if (key.length * 3 > this.maxLength && Buffer.byteLength(key) > this.maxLength) {
       throw new KeyError(
         `Key of ${Buffer.byteLength(key)} bytes is over maxKeyLength (${this.maxLength}); hash long ids with keys.hashed() instead.`,
         { context: { kind, length: Buffer.byteLength(key) } },

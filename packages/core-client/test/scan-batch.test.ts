@@ -70,6 +70,8 @@ describe('getMany and setMany', () => {
     expect(values[1]).toBeNull();
     expect(values[2]?.toString()).toBe('value-4');
     expect(values[3]).toEqual(values[0]);
+    // One MGET (no chunking): the same answers, in the same order, repeats included.
+    expect(await redis.getMany(wanted)).toEqual(values);
     const all = await redis.getMany(entries.map((e) => e.key));
     expect(all.every((v) => v !== null)).toBe(true);
     await redis.unlinkMatching(keys.all());

@@ -17,7 +17,10 @@
   args:  1 the entry bytes, 2 the Redis TTL in ms, 3 when the load began
          (Redis clock ms; 0: a versioned set, only the version is checked),
          4 the entry's version (0 for none), 5 how long a tombstone lives, ms,
-         6 the header the load saw ('' for an empty key)
+         6 the header the load saw ('' for an empty key), 7 a pub/sub
+         channel to announce the write on ('' for none): a load that held
+         the stampede lock wakes the loads of other processes waiting for
+         it, with 'w' and the key as the message, in the same step as the write
   reply: 1 written, 0 refused (changed since the load began),
          -1 refused (a newer version is stored), -2 refused (too old to tell)
 ]]
@@ -49,4 +52,7 @@ if version > 0 and cur and #cur >= 28 and string.byte(cur, 1) == 197 and string.
   end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if ARGV[7] and ARGV[7] ~= '' then
+  redis.call('PUBLISH', ARGV[7], 'w' .. KEYS[1])
+end
 return 1

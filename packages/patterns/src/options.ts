@@ -95,6 +95,14 @@ export interface CacheOptions<T = unknown> {
   memory?: MemoryTierOptions | false;
   /** Use the Redis tier (when `redis` is given). @default true */
   redisTier?: boolean;
+  /**
+   * Send the Redis reads issued in the same tick (a `Promise.all` of gets, a
+   * burst of getOrSet) as one MGET; a lone read stays one GET. `false` sends
+   * one GET per read. In a batch, a key holding another Redis type (not a
+   * string) reads as a miss, as in `getMany`, where a GET would be refused
+   * with WRONGTYPE. @default true
+   */
+  batchReads?: boolean;
   /** Keeps memory tiers of every instance coherent; without it only this process's memory is updated. */
   bus?: InvalidationBus;
   /**

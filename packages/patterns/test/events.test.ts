@@ -98,4 +98,50 @@ describe('round trips', () => {
     );
     expect(delta).toEqual({ get: 200, info: 1 });
   });
+
+  it('hits issued in the same tick are one MGET; with batchReads: false, one GET each', async () => {
+    const { server } = await import('./helpers.js');
+    const s = await server();
+    const redis = client({ url: s.url });
+    const batched = cache<string>({ redis, memory: false });
+    const direct = cache<string>({ redis, memory: false, batchReads: false });
+    const keys = Array.from({ length: 50 }, (_, i) => `k${i}`);
+    for (const k of keys) await batched.set(k, `v-${k}`);
+    expect(await batched.get('k0')).toBe('v-k0');
+    const calls = async () => {
+      const info = (await redis.client.info('commandstats')) as string;
+      const counts: Record<string, number> = {};
+      for (const m of info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) counts[m[1] as string] = Number(m[2]);
+      return counts;
+    };
+    const delta = (before: Record<string, number>, after: Record<string, number>) =>
+      Object.fromEntries(
+        Object.keys(after)
+          .map((name) => [name, (after[name] ?? 0) - (before[name] ?? 0)])
+          .filter(([, n]) => (n as number) > 0),
+      );
+    let before = await calls();
+    const got = await Promise.all([
+      ...keys.map((k) => batched.get(k)),
+      ...keys.map((k) => batched.getOrSet(k, () => 'never')),
+      batched.get('missing'),
+    ]);
+    expect(got).toEqual([...keys.map((k) => `v-${k}`), ...keys.map((k) => `v-${k}`), undefined]);
+    expect(delta(before, await calls())).toEqual({ mget: 1, info: 1 });
+    expect(batched.stats()).toMatchObject({ redisHits: 101, redisMisses: 1 });
+
+    before = await calls();
+    expect(await Promise.all(keys.map((k) => direct.get(k)))).toEqual(keys.map((k) => `v-${k}`));
+    expect(delta(before, await calls())).toEqual({ get: 50, info: 1 });
+  });
+
+  it('in a batch, a key holding another Redis type reads as a miss; alone, it is refused', async () => {
+    const redis = client();
+    const c = cache<string>({ redis, memory: false });
+    await c.set('ok', 'v');
+    // Another program wrote a hash where the cache keeps an entry: MGET answers nil for it, GET refuses.
+    await redis.client.hset(`${redis.options.prefix}:cache:e:foreign`, 'field', 'value');
+    expect(await Promise.all([c.get('ok'), c.get('foreign')])).toEqual(['v', undefined]);
+    await expect(c.get('foreign')).rejects.toMatchObject({ message: expect.stringContaining('WRONGTYPE') });
+  });
 });

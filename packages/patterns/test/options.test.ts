@@ -34,6 +34,7 @@ const cacheCases: [string, Partial<Record<keyof CacheOptions, unknown>>][] = [
   ['memory.ttl', { memory: { ttl: '10 parsecs' } }],
   ['memory.clone', { memory: { clone: 'yes' } }],
   ['redisTier', { redisTier: 'no' }],
+  ['batchReads', { batchReads: 'yes' }],
   ['redis', { redis: {} }],
   ['serializer', { serializer: { name: 'x' } }],
   ['bus', { bus: {} }],

@@ -8,7 +8,7 @@ import { asSerializationError, corrupt, tooLarge, unsafe } from './codecs/failur
 import { decodeJson, decodeRichJson } from './codecs/json-codec.js';
 import { decodeMsgpack } from './codecs/msgpack-codec.js';
 import { decodeV8 } from './codecs/v8-codec.js';
-import { CompressionId, FormatId, readHeader } from './envelope.js';
+import { CompressionId, ENVELOPE_MAGIC, ENVELOPE_VERSION, FormatId, HEADER_SIZE, readHeader } from './envelope.js';
 import { SerializationError, SerializationErrorCode } from './errors.js';
 import { resolveDecodeOptions } from './options.js';
 import type { DecodeOptions, ResolvedDecodeOptions } from './types.js';
@@ -30,6 +30,19 @@ export function decodeWith(buf: Uint8Array, options: ResolvedDecodeOptions): unk
     );
   }
   if (buf.length > options.maxSize) throw tooLarge('Encoded value', buf.length, options.maxSize);
+  // The common case, an uncompressed JSON envelope (what json() writes): no header object, straight to the parse.
+  if (
+    buf[0] === ENVELOPE_MAGIC &&
+    buf[1] === ENVELOPE_VERSION &&
+    buf[2] === FormatId.Json &&
+    buf[3] === CompressionId.None
+  ) {
+    try {
+      return decodeJson(buf, HEADER_SIZE, options);
+    } catch (error) {
+      throw asSerializationError('json', error);
+    }
+  }
   const header = readHeader(buf);
   const name = FORMAT_NAMES[header.format];
   if (name === undefined) {

@@ -12,7 +12,7 @@
  * ```
  */
 import type { SessionManager } from './manager.js';
-import { CallbackStore, type SessionStoreOptions, type StoreCallback, type StoredSession } from './store.js';
+import { type SessionStoreOptions, SlidingReadStore, type StoreCallback, type StoredSession } from './store.js';
 
 export type { SessionStoreOptions, StoreCallback, StoredSession } from './store.js';
 export { CallbackStore, cookieTtl } from './store.js';
@@ -53,7 +53,8 @@ export function createExpressStore<S extends AnyConstructor>(
   if (typeof Base !== 'function') {
     throw new TypeError('createExpressStore(session, manager): pass the express-session module (it has .Store)');
   }
-  const core = new CallbackStore(manager, options);
+  // express-session reads at the start of a request and touches at its end: one sliding read serves both.
+  const core = new SlidingReadStore(manager, options);
   class StratacacheExpressStore extends Base {
     readonly genid = core.genid;
     readonly manager = manager;

@@ -114,7 +114,7 @@ export class SessionManager<T = unknown> {
     const { bindIp, bindUserAgent } = this.options;
     this.requireContext(options, 'get');
     const enforceIp = bindIp !== undefined && bindIp.mode !== 'detect';
-    const read = await this.budgeted(() =>
+    const read = await this.budgetedRead(() =>
       this.read(id, {
         touch: options.touch ?? true,
         withValue: true,
@@ -148,11 +148,13 @@ export class SessionManager<T = unknown> {
   }
 
   /**
-   * The session of `id` without touching it or checking bindings: for servers
-   * and store adapters, not for requests.
+   * The session of `id` without checking bindings, and without touching it
+   * unless `touch: true` (which slides the session's own idle timeout, in the
+   * same round trip): for servers and store adapters, not for requests.
    */
-  async peek(id: string): Promise<Session<T> | InvalidSession> {
-    const read = await this.budgeted(() => this.read(id, { touch: false, withValue: true }));
+  async peek(id: string, options: { touch?: boolean } = {}): Promise<Session<T> | InvalidSession> {
+    const touch = check.object<{ touch?: boolean }>(options, 'options').touch === true;
+    const read = await this.budgetedRead(() => this.read(id, { touch, withValue: true }));
     if (read.status !== 'ok') return invalid(read.status);
     const payload = openPayload(this.options, read.value, read.key);
     return payload ? this.session(id, read.times, payload, []) : invalid('tampered');
@@ -191,7 +193,7 @@ export class SessionManager<T = unknown> {
    */
   async touch(id: string, options: PutOptions = {}): Promise<({ valid: true } & SessionTimes) | InvalidSession> {
     const idleMs = options.idleTimeout === undefined ? 0 : this.idle(options.idleTimeout, 'touch');
-    const read = await this.budgeted(() => this.read(id, { touch: true, withValue: false, idleMs }));
+    const read = await this.budgetedRead(() => this.read(id, { touch: true, withValue: false, idleMs }));
     if (read.status !== 'ok') return invalid(read.status);
     return { valid: true, ...read.times };
   }
@@ -238,7 +240,7 @@ export class SessionManager<T = unknown> {
   /** Destroys the session of `id` (logout). Resolves whether there was one. */
   async destroy(id: string): Promise<boolean> {
     if (!isWellFormedId(id)) return false;
-    return this.budgeted(async () => {
+    return this.budgetedRead(async () => {
       for (const secret of this.options.secrets) {
         const member = hmacId(secret, id);
         if (await this.scripts.destroy(this.prefix + member, member)) {
@@ -377,6 +379,15 @@ export class SessionManager<T = unknown> {
   /** One time budget (commandTimeout) for every script of a verb. */
   private budgeted<R>(fn: () => Promise<R>): Promise<R> {
     return this.options.redis.withBudget(fn);
+  }
+
+  /**
+   * A read or a single-script verb: one script per listed secret. With one
+   * secret that is one command, which its own command timeout already bounds,
+   * so no budget (and no AsyncLocalStorage context) is set up for it.
+   */
+  private budgetedRead<R>(fn: () => Promise<R>): Promise<R> {
+    return this.options.secrets.length > 1 ? this.options.redis.withBudget(fn) : fn();
   }
 
   /** The Redis key of a user's index: a SHA-256 of the user id, so keys never show user ids. */

@@ -185,3 +185,72 @@ export class CallbackStore {
     }
   }
 }
+
+/** How long after a sliding read the framework's touch counts as the same request's. */
+const SAME_REQUEST_MS = 1000;
+/** Most reads remembered for their touch (requests in flight, roughly). */
+const MAX_REMEMBERED = 10_000;
+
+/**
+ * The store as express-session uses it: it reads the session when a request
+ * starts and, unless it saves it, touches it when the request ends. Here the
+ * read slides the idle timeout in the same round trip (one script), and the
+ * touch that follows within a second asking for the same timeout (give or
+ * take a second) is answered without Redis: one script per request, not two.
+ * A touch for another timeout, a later one, or one whose read was not seen
+ * here goes to Redis as before. The ids are kept in memory only between the
+ * read and the touch of a request.
+ */
+export class SlidingReadStore extends CallbackStore {
+  private readonly recent = new Map<string, { at: number; slidMs: number; leftMs: number }>();
+
+  override get<S extends object = StoredSession>(sid: string, callback?: StoreCallback<S | null>): Promise<S | null> {
+    const read = this.manager.peek(sid, { touch: true }).then((result) => {
+      if (!result.valid) {
+        this.recent.delete(sid);
+        return null;
+      }
+      this.remember(sid, result.expiresAt - result.lastSeenAt, result.absoluteExpiresAt - result.lastSeenAt);
+      return result.data as unknown as S;
+    });
+    return settle(read, callback);
+  }
+
+  override touch(sid: string, session: object, callback?: StoreCallback): Promise<void> {
+    const slid = this.recent.get(sid);
+    this.recent.delete(sid);
+    const ttl = cookieTtl(session);
+    if (
+      slid !== undefined &&
+      ttl !== undefined &&
+      ttl > 0 &&
+      performance.now() - slid.at < SAME_REQUEST_MS &&
+      Math.abs(Math.min(ttl, slid.leftMs) - slid.slidMs) < SAME_REQUEST_MS
+    ) {
+      // The read of this request already slid the idle timeout to what this touch asks for.
+      return settle(Promise.resolve(), callback);
+    }
+    return super.touch(sid, session, callback);
+  }
+
+  override set(sid: string, session: object, callback?: StoreCallback): Promise<void> {
+    this.recent.delete(sid);
+    return super.set(sid, session, callback);
+  }
+
+  override destroy(sid: string, callback?: StoreCallback): Promise<void> {
+    this.recent.delete(sid);
+    return super.destroy(sid, callback);
+  }
+
+  private remember(sid: string, slidMs: number, leftMs: number): void {
+    const now = performance.now();
+    this.recent.delete(sid);
+    this.recent.set(sid, { at: now, slidMs, leftMs });
+    // Oldest first: drop what is too old to match a touch, and anything past the bound.
+    for (const [oldest, entry] of this.recent) {
+      if (this.recent.size <= MAX_REMEMBERED && now - entry.at < SAME_REQUEST_MS) break;
+      this.recent.delete(oldest);
+    }
+  }
+}

@@ -5,7 +5,7 @@ import session from 'express-session';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createExpressStore } from '../src/express.js';
 import { createSessionManager, generateSessionId, type SessionManagerOptions } from '../src/index.js';
-import { client, SECRET, sleep } from './helpers.js';
+import { client, SECRET, server, sleep } from './helpers.js';
 import { Browser, signCookie } from './http.js';
 
 declare module 'express-session' {
@@ -71,6 +71,55 @@ async function start(
   const base = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
   return { sessions, store, base, browser: () => new Browser(base) };
 }
+
+describe('one script per request', () => {
+  it('a request on a session reads and slides it in one script; the touch after it needs no second', async () => {
+    const s = await server();
+    const redis = client({ url: s.url });
+    const { sessions, browser } = await start({ redis }, { maxAge: 60_000 });
+    const b = browser();
+    await b.request('POST', '/login/ann');
+    const sid = b.sid('connect.sid') as string;
+    const before = await sessions.peek(sid);
+    const calls = async () => {
+      const info = (await redis.client.info('commandstats')) as string;
+      return Number(/cmdstat_evalsha:calls=(\d+)/.exec(info)?.[1] ?? 0);
+    };
+    await sleep(20);
+    const start0 = await calls();
+    for (let i = 0; i < 5; i++) expect((await b.request('GET', '/me')).body).toMatchObject({ userId: 'ann' });
+    expect((await calls()) - start0).toBe(5);
+    // The idle timeout still slid, by the cookie's maxAge (as of the login's save, so within a few ms of it).
+    const after = await sessions.peek(sid);
+    if (!before.valid || !after.valid) throw new Error('the session was lost');
+    expect(after.lastSeenAt).toBeGreaterThan(before.lastSeenAt);
+    expect(after.expiresAt - after.lastSeenAt).toBeGreaterThan(59_000);
+    expect(after.expiresAt - after.lastSeenAt).toBeLessThanOrEqual(60_000);
+  });
+
+  it('a touch the read did not cover (another timeout, or no read) still goes to Redis', async () => {
+    const { sessions, store, browser } = await start({}, { maxAge: 60_000 });
+    const b = browser();
+    await b.request('POST', '/login/bob');
+    const sid = b.sid('connect.sid') as string;
+    const call = (fn: (cb: (e: Error | null) => void) => void) =>
+      new Promise<void>((resolve, reject) => fn((e) => (e ? reject(e) : resolve())));
+    // Another timeout right after a read: the touch is sent and sets it.
+    const data = await new Promise<Record<string, unknown> | null>((resolve, reject) =>
+      store.get(sid, (e, d) => (e ? reject(e) : resolve(d as Record<string, unknown> | null))),
+    );
+    expect(data).toMatchObject({ userId: 'bob' });
+    await call((cb) => store.touch(sid, { cookie: { maxAge: 120_000, originalMaxAge: 120_000 } }, cb));
+    let seen = await sessions.peek(sid);
+    if (!seen.valid) throw new Error('the session was lost');
+    expect(seen.expiresAt - seen.lastSeenAt).toBe(120_000);
+    // No read before it: the touch is sent.
+    await call((cb) => store.touch(sid, { cookie: { maxAge: 30_000, originalMaxAge: 30_000 } }, cb));
+    seen = await sessions.peek(sid);
+    if (!seen.valid) throw new Error('the session was lost');
+    expect(seen.expiresAt - seen.lastSeenAt).toBe(30_000);
+  });
+});
 
 describe('express-session store', () => {
   it('logs in with a regenerated id from the manager, keeps data, logs out', async () => {

@@ -69,9 +69,13 @@ export class Cache<T = unknown> {
   private readonly children = new Map<string, Cache<T>>();
   private readonly unregister: (() => void) | undefined;
 
+  /** True for the cache `createCache` returned (it owns what its children share). */
+  private readonly root: boolean;
+
   /** @internal Use {@link createCache}. */
-  constructor(ctx: CacheContext, namespace: string, defaults: ResolvedEntryOptions) {
+  constructor(ctx: CacheContext, namespace: string, defaults: ResolvedEntryOptions, root = true) {
     this.name = namespace;
+    this.root = root;
     const redis = ctx.redis;
     const keys = redis?.keys(namespace);
     const nsHead = keys ? `${keys.prefix}:${namespace}:` : `memory:${namespace}:`;
@@ -377,7 +381,7 @@ export class Cache<T = unknown> {
         redis.keys(full); // validates the name (KeyError)
       else if (!/^[A-Za-z0-9_-]{1,64}$/.test(name))
         throw new KeyError(`namespace must be 1-64 letters, digits, _ or -; got ${JSON.stringify(name)}`);
-      child = new Cache<T>(this.ns.ctx, full, this.ns.defaults);
+      child = new Cache<T>(this.ns.ctx, full, this.ns.defaults, false);
       this.children.set(name, child);
     }
     return child as unknown as Cache<V>;
@@ -392,11 +396,12 @@ export class Cache<T = unknown> {
     };
   }
 
-  /** Stops following the bus (this namespace and its children). Does not close Redis or the bus. */
+  /** Stops following the bus (this namespace and its children) and, on the root, the stampede signal. Does not close Redis or the bus. */
   close(): void {
     this.unregister?.();
     this.ns.invalidator?.close();
     for (const child of this.children.values()) child.close();
+    if (this.root) this.ns.ctx.landed?.close();
   }
 }
 

@@ -4,10 +4,13 @@
  */
 import { ConfigError, check } from '@stratacache/core-client';
 import { json } from '@stratacache/serializers';
+import { listening, publish } from '../diagnostics.js';
 import { MemoryTier } from '../memory-tier.js';
 import { type CacheOptions, fail, resolveEntryOptions } from '../options.js';
 import { Cache } from './cache.js';
 import { Coherence } from './coherence.js';
+import { LandedSignal } from './landed.js';
+import { DirectRead, ReadBatch } from './read-batch.js';
 import { type CacheContext, LOCAL_CLOCK } from './state.js';
 
 /**
@@ -25,6 +28,11 @@ export function createCache<T = unknown>(options: CacheOptions<T> = {}): Cache<T
   const cache = new Cache<T>(ctx, namespace, defaults);
   // Take the first clock sample now, so the first write does not wait for it.
   ctx.redis?.clock.ready().catch(() => {});
+  // Subscribed before the first stampede: a waiter then never pays for the subscription.
+  // Without it, waiters poll Redis as they would without the signal.
+  ctx.landed?.start().catch((error: unknown) => {
+    if (listening('error')) publish('error', { namespace, operation: 'subscribe', key: '', error });
+  });
   return cache;
 }
 
@@ -44,6 +52,7 @@ export function resolveCacheOptions<T>(options: CacheOptions<T>) {
     fail('memory.maxBytes', 'a positive integer', maxBytes);
   if (memoryOptions?.clone !== undefined) check.boolean(memoryOptions.clone, 'memory.clone');
   if (options.redisTier !== undefined) check.boolean(options.redisTier, 'redisTier');
+  if (options.batchReads !== undefined) check.boolean(options.batchReads, 'batchReads');
   if (options.redis !== undefined) check.strataRedis(options.redis, 'redis');
   const redis = options.redisTier === false ? undefined : options.redis;
   if (!redis && !memoryOptions)
@@ -71,12 +80,14 @@ export function resolveCacheOptions<T>(options: CacheOptions<T>) {
   const cluster = redis?.mode === 'cluster';
   const ctx: CacheContext = {
     redis,
+    reads: redis ? (options.batchReads === false ? new DirectRead(redis) : new ReadBatch(redis)) : undefined,
     memory: memoryOptions ? new MemoryTier(maxEntries, maxBytes) : undefined,
     memoryTtlMs: memoryOptions?.ttl === undefined ? 0 : check.positiveDuration(memoryOptions.ttl, 'memory.ttl'),
     clone: memoryOptions?.clone ?? false,
     serializer: options.serializer ?? json(),
     bus: options.bus,
     lock: options.lock,
+    landed: redis && options.lock ? new LandedSignal(redis, namespace) : undefined,
     tags: options.tags ?? (cluster ? 'lazy' : undefined),
     tombstoneMs,
     loader: options.loader,

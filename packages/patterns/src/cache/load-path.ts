@@ -1,7 +1,7 @@
 /**
  * The load path of `getOrSet`: single-flight per key in this process, the
- * Redis read, the stampede lock across processes (while another process
- * holds it, poll Redis for its result), the factory under soft and hard
+ * Redis read, the stampede lock across processes (`lock-wait.ts`: while
+ * another process holds it, wait for its value), the factory under soft and hard
  * timeouts, grace / fail-safe with backoff, refresh-ahead, and the guarded
  * write-back of the result.
  *
@@ -15,7 +15,8 @@ import { FactoryTimeoutError } from '../errors.js';
 import { type Factory, FactoryCall, waitWithTimeouts } from '../factory.js';
 import type { MemoryEntry } from '../memory-tier.js';
 import type { ResolvedEntryOptions } from '../options.js';
-import { type Found, isOutage, readRedis, served } from './read-path.js';
+import { lockOrWait, type Prepared, releaseLock } from './lock-wait.js';
+import { cachedError, type Found, isOutage, readRedis, served } from './read-path.js';
 import { type Flight, handOut, type NamespaceState } from './state.js';
 import { type LoadStamp, store } from './write-path.js';
 
@@ -30,21 +31,82 @@ export function load<V>(
   opts: ResolvedEntryOptions,
   force: boolean,
 ): Promise<V> {
-  const flight = joinable(ns, rk);
-  if (flight) return flight.result as Promise<V>;
-  let endFlight!: () => void;
-  const until = new Promise<void>((resolve) => {
-    endFlight = resolve;
+  const joined = joinable(ns, rk);
+  if (joined) return joined.result as Promise<V>;
+  const flight: Flight = { result: NOT_YET, mark: ns.ctx.coherence.mark() };
+  ns.inflight.set(rk, flight);
+  const result = begin(ns, key, rk, factory, opts, force, flight);
+  flight.result = result;
+  return result;
+}
+
+const NOT_YET: Promise<unknown> = Promise.resolve();
+
+/** The flight leaves the map (unless a newer one replaced it) and runs what waited for its end. */
+function land(ns: NamespaceState, rk: string, flight: Flight): void {
+  if (ns.inflight.get(rk) === flight) ns.inflight.delete(rk);
+  flight.afterwards?.();
+}
+
+/**
+ * The start of a load: a stale value in backoff, then the Redis read (counted
+ * as the lookup). A fresh hit ends the flight in the same step, with none of
+ * the factory's machinery: a getOrSet hit costs one read and one promise step.
+ */
+function begin<V>(
+  ns: NamespaceState,
+  key: string,
+  rk: string,
+  factory: Factory<V>,
+  opts: ResolvedEntryOptions,
+  force: boolean,
+  flight: Flight,
+): Promise<V> {
+  const { memory, clock } = ns.ctx;
+  const now = clock.now();
+  if (memory && !force) ns.telemetry.miss(key, 'memory');
+  let stale = memory?.peek(rk);
+  if (stale && stale.staleUntil <= now) stale = undefined;
+  // A recent failure already served this stale value: keep serving it until the backoff ends
+  // (a newer write anywhere would have removed it from memory through the bus).
+  if (!force && stale && stale.kind === EntryKind.value && stale.retryAt !== undefined && stale.retryAt > now) {
+    ns.telemetry.stale(key, 'backoff');
+    land(ns, rk, flight);
+    return Promise.resolve(handOut(ns, stale.value) as V);
+  }
+  if (!ns.ctx.reads) {
+    if (!force && stale && stale.checkAt > now) {
+      land(ns, rk, flight);
+      return served(ns, stale) as Promise<V>;
+    }
+    return loadAfterRead(ns, key, rk, factory, opts, force, flight, undefined, stale);
+  }
+  return readRedis(ns, key, rk, opts, !force).then((found) => {
+    if (found.state === 'fresh' && !force) {
+      land(ns, rk, flight);
+      const entry = found.entry as MemoryEntry;
+      refreshIfDue(ns, key, rk, factory, opts, entry);
+      if (entry.kind === EntryKind.error) throw cachedError(entry.value);
+      return handOut(ns, entry.value) as V;
+    }
+    return loadAfterRead(ns, key, rk, factory, opts, force, flight, found, stale);
   });
-  const mark = ns.ctx.coherence.mark();
-  const result = runLoad(ns, key, rk, factory, opts, force, endFlight);
-  const entry: Flight = { result, mark };
-  ns.inflight.set(rk, entry);
-  // The flight ends when the factory ends, even if callers were answered earlier (soft timeout).
-  void until.then(() => {
-    if (ns.inflight.get(rk) === entry) ns.inflight.delete(rk);
-    entry.afterwards?.();
-  });
+}
+
+/** A load past its read: the lock, the factory, the write-back. The flight ends when the factory does. */
+function loadAfterRead<V>(
+  ns: NamespaceState,
+  key: string,
+  rk: string,
+  factory: Factory<V>,
+  opts: ResolvedEntryOptions,
+  force: boolean,
+  flight: Flight,
+  found: Found | undefined,
+  stale: MemoryEntry | undefined,
+): Promise<V> {
+  const result = runLoad(ns, key, rk, factory, opts, force, () => land(ns, rk, flight), found, stale);
+  // Callers hold `result`; a rejection nobody awaits (a refresh's joiner gone) must not crash the process.
   result.then(noop, noop);
   return result;
 }
@@ -87,11 +149,6 @@ export function refreshIfDue<V>(
   else queueMicrotask(start);
 }
 
-/** What the read step found: a value to return, or what the factory works with. */
-type Prepared =
-  | { done: true; value: Promise<unknown> }
-  | { done: false; stale: MemoryEntry | undefined; redisUp: boolean; seen: Buffer | null };
-
 /** The body of one load (the flight). */
 async function runLoad<V>(
   ns: NamespaceState,
@@ -101,11 +158,14 @@ async function runLoad<V>(
   opts: ResolvedEntryOptions,
   force: boolean,
   endFlight: () => void,
+  found: Found | undefined,
+  memoryStale: MemoryEntry | undefined,
 ): Promise<V> {
   let background = false;
+  let written = false;
   const lock: { handle: LockHandle | null | undefined } = { handle: null };
   try {
-    const prepared = await prepare(ns, key, rk, factory, opts, force, lock);
+    const prepared = await prepare(ns, key, rk, opts, force, lock, found, memoryStale);
     if (prepared.done) return (await prepared.value) as V;
     const { stale, seen } = prepared;
     let { redisUp } = prepared;
@@ -119,7 +179,11 @@ async function runLoad<V>(
       );
     // When the source read begins, on the Redis clock, and what the key held: the write-back is refused if
     // the key changed or an invalidation marker is as recent.
-    const stamp: LoadStamp | undefined = redisUp ? { started: clock.lower(), seen } : undefined;
+    // Holding the stampede lock, the write-back announces itself to the other processes' waiting loads.
+    const announce = lock.handle && ns.ctx.landed ? ns.ctx.landed.channel : undefined;
+    const stamp: LoadStamp | undefined = redisUp
+      ? { started: clock.lower(), seen, ...(announce ? { announce } : {}) }
+      : undefined;
     ns.telemetry.factoryStarted();
     const t0 = performance.now();
     const running = (async () => factory(call))();
@@ -127,7 +191,7 @@ async function runLoad<V>(
     const finish = (ok: boolean) => ns.telemetry.factoryEnded(key, performance.now() - t0, ok);
     if (waited.kind === 'value') {
       finish(true);
-      await writeBack(ns, key, rk, waited.value, call, opts, stamp);
+      written = await writeBack(ns, key, rk, waited.value, call, opts, stamp);
       return waited.value;
     }
     if (waited.kind === 'error') {
@@ -140,11 +204,12 @@ async function runLoad<V>(
     background = true;
     const lockHeld = lock.handle;
     lock.handle = null;
+    let landed = false;
     void running
       .then(
         async (value) => {
           finish(true);
-          await writeBack(ns, key, rk, value, call, opts, stamp);
+          landed = await writeBack(ns, key, rk, value, call, opts, stamp);
         },
         (error) => {
           finish(false);
@@ -153,7 +218,7 @@ async function runLoad<V>(
       )
       .catch(noop) // a failed background write-back was counted and published by the write path
       .finally(() => {
-        void lockHeld?.release().catch(noop);
+        if (lockHeld) releaseLock(ns, rk, lockHeld, landed);
         endFlight();
       });
     if (staleValue) {
@@ -164,109 +229,36 @@ async function runLoad<V>(
       context: { key, timeoutMs: opts.hardMs },
     });
   } finally {
-    if (lock.handle) void lock.handle.release().catch(noop);
+    if (lock.handle) releaseLock(ns, rk, lock.handle, written);
     if (!background) endFlight();
   }
 }
 
 /**
- * Before the factory: a stale value in backoff, the Redis read (counted as
- * the lookup), and with a lock the wait for another process's result.
+ * Between the first read and the factory: with a lock, the wait for another
+ * process's result. `found` is the first read (undefined without a Redis tier).
  */
-async function prepare<V>(
+async function prepare(
   ns: NamespaceState,
   key: string,
   rk: string,
-  factory: Factory<V>,
   opts: ResolvedEntryOptions,
   force: boolean,
   lock: { handle: LockHandle | null | undefined },
+  found: Found | undefined,
+  memoryStale: MemoryEntry | undefined,
 ): Promise<Prepared> {
-  const { memory, redis, clock } = ns.ctx;
-  const now = clock.now();
-  if (memory && !force) ns.telemetry.miss(key, 'memory');
-  let stale = memory?.peek(rk);
-  if (stale && stale.staleUntil <= now) stale = undefined;
-  // A recent failure already served this stale value: keep serving it until the backoff ends
-  // (a newer write anywhere would have removed it from memory through the bus).
-  if (!force && stale && stale.kind === EntryKind.value && stale.retryAt !== undefined && stale.retryAt > now) {
-    ns.telemetry.stale(key, 'backoff');
-    return { done: true, value: Promise.resolve(handOut(ns, stale.value)) };
-  }
-  if (!redis) {
-    if (!force && stale && stale.checkAt > now) return { done: true, value: served(ns, stale) };
-    return { done: false, stale, redisUp: false, seen: null };
-  }
-  const found = await readRedis(ns, key, rk, opts, !force);
-  if (found.state === 'fresh' && !force) return freshHit(ns, key, rk, factory, opts, found);
+  let stale = memoryStale;
+  if (found === undefined) return { done: false, stale, redisUp: false, seen: null };
   if (found.state === 'error') {
     ns.telemetry.failed('get', key, found.error);
     if (opts.throwErrors || !isOutage(found.error)) throw found.error;
     return { done: false, stale, redisUp: false, seen: null };
   }
   if (found.entry) stale = found.entry;
-  let seen = found.seen ?? null;
+  const seen = found.seen ?? null;
   if (!ns.ctx.lock || force) return { done: false, stale, redisUp: true, seen };
-  // Try the lock once; while another process holds it, poll Redis for its result (a GET every few ms is
-  // far cheaper than waiting for lock hand-offs), retrying the lock in case its holder died.
-  lock.handle = await acquire(ns, key, opts);
-  const deadline = performance.now() + opts.lockWaitMs;
-  let delay = 2;
-  // undefined: the lock service failed, and a failing lock must not delay loads.
-  while (lock.handle === null) {
-    // Whoever holds the lock may have loaded the value meanwhile: read it rather than load again.
-    const again = await readRedis(ns, key, rk, opts, false);
-    if (again.state === 'fresh') return { done: true, value: served(ns, again.entry as MemoryEntry) };
-    if (again.entry) stale = again.entry;
-    if (again.state === 'error') return { done: false, stale, redisUp: false, seen: null };
-    seen = again.seen ?? null;
-    if (performance.now() >= deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 1.5, 50);
-    lock.handle = await acquire(ns, key, opts);
-  }
-  if (lock.handle) {
-    // We hold the lock now; the previous holder may have written just before releasing it.
-    const again = await readRedis(ns, key, rk, opts, false);
-    if (again.state === 'fresh') return { done: true, value: served(ns, again.entry as MemoryEntry) };
-    if (again.entry) stale = again.entry;
-    if (again.state === 'error') return { done: false, stale, redisUp: false, seen: null };
-    seen = again.seen ?? null;
-  }
-  return { done: false, stale, redisUp: true, seen };
-}
-
-function freshHit<V>(
-  ns: NamespaceState,
-  key: string,
-  rk: string,
-  factory: Factory<V>,
-  opts: ResolvedEntryOptions,
-  found: Found,
-): Prepared {
-  const entry = found.entry as MemoryEntry;
-  refreshIfDue(ns, key, rk, factory, opts, entry);
-  return { done: true, value: served(ns, entry) };
-}
-
-/** The stampede lock: a handle, `null` when another holds it, `undefined` when the lock service failed. */
-async function acquire(
-  ns: NamespaceState,
-  key: string,
-  opts: ResolvedEntryOptions,
-): Promise<LockHandle | null | undefined> {
-  const lock = ns.ctx.lock;
-  if (!lock) return undefined;
-  try {
-    return await lock.acquire(`patterns:${ns.name}:${key}`, {
-      ttlMs: Math.max(opts.lockTtlMs, opts.hardMs),
-      waitMs: 0,
-    });
-  } catch (error) {
-    // A failing lock service must not stop loads: we load without it.
-    ns.telemetry.failed('lock', key, error);
-    return undefined;
-  }
+  return lockOrWait(ns, key, rk, opts, lock, stale, seen);
 }
 
 /** A factory failed: cache the error if asked, serve stale within grace, else throw it. */
@@ -306,6 +298,7 @@ async function onFactoryError<V>(
 /**
  * Writes a factory's result as its context decided, guarded against the
  * stale-set race. With Redis down (the read failed) only memory takes it.
+ * Resolves whether Redis took it.
  */
 async function writeBack<V>(
   ns: NamespaceState,
@@ -315,11 +308,11 @@ async function writeBack<V>(
   call: FactoryCall<V>,
   opts: ResolvedEntryOptions,
   stamp: LoadStamp | undefined,
-): Promise<void> {
-  if (call.skipped) return;
+): Promise<boolean> {
+  if (call.skipped) return false;
   let ttlMs = call.ttlMs ?? opts.ttlMs;
   if (value === undefined) {
-    if (opts.cacheUndefinedMs === 0) return;
+    if (opts.cacheUndefinedMs === 0) return false;
     if (opts.cacheUndefinedMs > 0) ttlMs = opts.cacheUndefinedMs;
   }
   const request = {
@@ -336,5 +329,5 @@ async function writeBack<V>(
   };
   // The caller gets the loaded value even if caching it failed in an outage (counted and published by the
   // write path); a value that cannot be encoded, a Redis refusal, or `throwErrors` reach the caller.
-  await store(ns, request);
+  return (await store(ns, request)).kind === 'written';
 }

@@ -7,11 +7,12 @@
  * Times are on the cache's clock (the Redis server's, estimated locally), so
  * instances with skewed local clocks agree on what is fresh.
  */
-import { encodeKeyPart, KeyError, StratacacheError, type StrataRedis } from '@stratacache/core-client';
+import { encodeKeyPart, KeyError, StratacacheError } from '@stratacache/core-client';
 import { decodeEntry, EntryKind, type RawEntry } from '../entry.js';
 import { CachedFactoryError } from '../errors.js';
 import type { MemoryEntry } from '../memory-tier.js';
 import type { ResolvedEntryOptions } from '../options.js';
+import type { RedisReader } from './read-batch.js';
 import { handOut, type NamespaceState } from './state.js';
 
 /** A value read from Redis (or not). */
@@ -20,8 +21,8 @@ export interface Found {
   /** The entry (fresh, or stale within grace). */
   entry?: MemoryEntry;
   /**
-   * The header (first 28 bytes) of what Redis held, `null` for nothing:
-   * a load passes it to its write-back, which is refused if the key changed since.
+   * What Redis held (`null` for nothing): a load passes it to its write-back,
+   * which compares its header (first 28 bytes) and is refused if the key changed since.
    */
   seen?: Buffer | null;
   error?: unknown;
@@ -67,7 +68,7 @@ export function served(ns: NamespaceState, entry: MemoryEntry): Promise<unknown>
   return Promise.resolve(handOut(ns, entry.value));
 }
 
-/** The Redis half of `get`: one promise chain on the hit path (each async layer costs a tick). */
+/** The Redis half of `get`: one promise step after the read on the hit path (each async layer costs a tick). */
 export function getFromRedis(
   ns: NamespaceState,
   key: string,
@@ -75,16 +76,29 @@ export function getFromRedis(
   opts: ResolvedEntryOptions,
 ): Promise<unknown> {
   if (ns.ctx.memory) ns.telemetry.miss(key, 'memory');
-  if (!ns.ctx.redis) return Promise.resolve(undefined);
-  return readRedis(ns, key, rk, opts, true).then((found) => {
-    if (found.state === 'fresh') {
-      const entry = found.entry as MemoryEntry;
-      if (entry.kind === EntryKind.error) throw cachedError(entry.value);
-      return handOut(ns, entry.value);
-    }
-    if (found.state === 'error') return fallback(ns, key, rk, found.error, opts, 'get');
-    return undefined;
-  });
+  const reads = ns.ctx.reads;
+  if (!reads) return Promise.resolve(undefined);
+  const mark = ns.ctx.coherence.mark();
+  return reads.get(rk).then(
+    (buf) => {
+      const found = judged(ns, key, rk, buf, opts, mark, true);
+      return found instanceof Promise
+        ? found.then((f) => gotten(ns, key, rk, f, opts))
+        : gotten(ns, key, rk, found, opts);
+    },
+    (error: unknown) => fallback(ns, key, rk, error, opts, 'get'),
+  );
+}
+
+/** What `get` answers for a judged read. */
+function gotten(ns: NamespaceState, key: string, rk: string, found: Found, opts: ResolvedEntryOptions): unknown {
+  if (found.state === 'fresh') {
+    const entry = found.entry as MemoryEntry;
+    if (entry.kind === EntryKind.error) throw cachedError(entry.value);
+    return handOut(ns, entry.value);
+  }
+  if (found.state === 'error') return fallback(ns, key, rk, found.error, opts, 'get');
+  return undefined;
 }
 
 /**
@@ -120,8 +134,9 @@ export function isOutage(error: unknown): boolean {
 }
 
 /**
- * One GET, judged. `counted` is false for the re-reads of a load waiting on
- * another process's lock: they are not lookups, so they are not counted.
+ * One read of `rk` (a GET, or a share of this tick's MGET), judged.
+ * `counted` is false for the re-reads of a load waiting on another
+ * process's lock: they are not lookups, so they are not counted.
  */
 export function readRedis(
   ns: NamespaceState,
@@ -130,17 +145,26 @@ export function readRedis(
   opts: ResolvedEntryOptions,
   counted: boolean,
 ): Promise<Found> {
-  const redis = ns.ctx.redis as StrataRedis;
   const mark = ns.ctx.coherence.mark();
-  return redis
-    .run('get', (c) => c.getBuffer(rk))
-    .then(
-      (buf) =>
-        ns.ctx.clock.synced
-          ? judge(ns, key, rk, buf, opts, mark, counted)
-          : judgeOnceSynced(ns, key, rk, buf, opts, mark, counted),
-      (error: unknown): Found => ({ state: 'error', error }),
-    );
+  return (ns.ctx.reads as RedisReader).get(rk).then(
+    (buf) => judged(ns, key, rk, buf, opts, mark, counted),
+    (error: unknown): Found => ({ state: 'error', error }),
+  );
+}
+
+/** `judge`, once the clock has its first sample. */
+function judged(
+  ns: NamespaceState,
+  key: string,
+  rk: string,
+  buf: Buffer | null,
+  opts: ResolvedEntryOptions,
+  mark: number,
+  counted: boolean,
+): Found | Promise<Found> {
+  return ns.ctx.clock.synced
+    ? judge(ns, key, rk, buf, opts, mark, counted)
+    : judgeOnceSynced(ns, key, rk, buf, opts, mark, counted);
 }
 
 /**
@@ -190,16 +214,21 @@ export async function lookupMany(
     return { values, found, rks };
   }
   if (!clock.synced) await clock.ready().catch(() => {});
-  await Promise.all(
-    rest.map(async (i, j) => {
-      const key = keys[i] as string;
-      const f = await judge(ns, key, rks[i] as string, bufs[j] ?? null, opts, mark, true);
-      if (f.state === 'fresh') values[i] = handOut(ns, f.entry?.value);
-      // A stale value found in memory still serves grace when Redis has nothing better.
-      const memoryStale = found[i]?.entry;
-      found[i] = f.state === 'miss' && memoryStale ? { state: 'stale', entry: memoryStale, seen: f.seen ?? null } : f;
-    }),
-  );
+  const place = (i: number, f: Found) => {
+    if (f.state === 'fresh') values[i] = handOut(ns, f.entry?.value);
+    // A stale value found in memory still serves grace when Redis has nothing better.
+    const memoryStale = found[i]?.entry;
+    found[i] = f.state === 'miss' && memoryStale ? { state: 'stale', entry: memoryStale, seen: f.seen ?? null } : f;
+  };
+  // Judged synchronously; only entries with tags to check against their invalidation times wait.
+  const tagged: Promise<void>[] = [];
+  for (let j = 0; j < rest.length; j++) {
+    const i = rest[j] as number;
+    const f = judge(ns, keys[i] as string, rks[i] as string, bufs[j] ?? null, opts, mark, true);
+    if (f instanceof Promise) tagged.push(f.then((x) => place(i, x)));
+    else place(i, f);
+  }
+  if (tagged.length > 0) await Promise.all(tagged);
   return { values, found, rks };
 }
 
@@ -265,20 +294,15 @@ function accept(
   if (memory && entry.staleUntil > now && !coherence.touchedSince(rk, mark)) memory.set(rk, entry);
   if (!fresh) {
     if (counted) ns.telemetry.miss(key, 'redis');
-    return { state: 'stale', entry, seen: header(buf) };
+    return { state: 'stale', entry, seen: buf };
   }
   if (counted) ns.telemetry.hit(key, 'redis');
-  return { state: 'fresh', entry, seen: header(buf) };
+  return { state: 'fresh', entry, seen: buf };
 }
 
 function redisMiss(ns: NamespaceState, key: string, counted: boolean, buf: Buffer | null): Found {
   if (counted) ns.telemetry.miss(key, 'redis');
-  return buf === null ? MISS : { state: 'miss', seen: header(buf) };
-}
-
-/** The part of a key's bytes a write-back compares: an entry's header (a view, not a copy). */
-function header(buf: Buffer): Buffer {
-  return buf.length > 28 ? buf.subarray(0, 28) : buf;
+  return buf === null ? MISS : { state: 'miss', seen: buf };
 }
 
 /** When a memory entry stops being trusted without reading Redis: its expiry, or sooner with `memory.ttl`. */

@@ -11,6 +11,8 @@ import type { Serializer } from '@stratacache/serializers';
 import type { MemoryTier } from '../memory-tier.js';
 import type { ResolvedEntryOptions } from '../options.js';
 import type { Coherence } from './coherence.js';
+import type { LandedSignal } from './landed.js';
+import type { RedisReader } from './read-batch.js';
 import type { Telemetry } from './telemetry.js';
 
 /**
@@ -40,12 +42,16 @@ export const LOCAL_CLOCK: CacheClock = Object.freeze({
 /** State shared by a cache and its child namespaces. */
 export interface CacheContext {
   redis: StrataRedis | undefined;
+  /** How entries are read from Redis: batched per tick (one MGET), or one GET each. */
+  reads: RedisReader | undefined;
   memory: MemoryTier | undefined;
   memoryTtlMs: number;
   clone: boolean;
   serializer: Serializer;
   bus: InvalidationBus | undefined;
   lock: DistributedLock | undefined;
+  /** With a lock and Redis: wakes loads waiting on another process's lock when its value lands. */
+  landed: LandedSignal | undefined;
   tags: 'eager' | 'lazy' | undefined;
   /** How long a delete's tombstone lives (and the oldest load that may write back onto an empty key). */
   tombstoneMs: number;

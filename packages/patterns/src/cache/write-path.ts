@@ -15,7 +15,7 @@
  * as recent as the load.
  */
 import { defineScript, type LuaScript, type StrataRedis } from '@stratacache/core-client';
-import { decodeEntry, EntryKind, encodeEntry, encodeTombstone } from '../entry.js';
+import { decodeEntry, ENTRY_HEADER, EntryKind, encodeEntry, encodeTombstone } from '../entry.js';
 import { luaScripts } from '../lua.generated.js';
 import type { MemoryEntry } from '../memory-tier.js';
 import type { ResolvedEntryOptions } from '../options.js';
@@ -52,7 +52,10 @@ export interface WriteRequest {
 /** When a load began and what it saw in its key. */
 export interface LoadStamp {
   started: number;
+  /** What the key held (`null`: nothing); the write-back compares its header. */
   seen: Buffer | null;
+  /** The channel to announce the write on: the load holds the stampede lock and others may wait for it. */
+  announce?: string;
 }
 
 /** What a write did: the bytes written to Redis, `refused`, or `none` (no Redis tier, or Redis failed). */
@@ -156,8 +159,22 @@ async function writeRedis(
     keys.push(ns.invalidator.namespaceTimeKey());
     for (const tag of req.tags) keys.push(...ns.invalidator.tagTimeKeys(tag));
   }
-  const args = [bytes, px, load?.started ?? 0, req.version, ns.ctx.tombstoneMs, load?.seen ?? ''];
+  const args = [
+    bytes,
+    px,
+    load?.started ?? 0,
+    req.version,
+    ns.ctx.tombstoneMs,
+    header(load?.seen ?? null),
+    load?.announce ?? '',
+  ];
   return Number(await redis.runScript(writeBackScript(keys.length), keys, args));
+}
+
+/** The part of what a load saw that its write-back compares: the entry's header, '' for an empty key. */
+function header(seen: Buffer | null): Buffer | string {
+  if (seen === null) return '';
+  return seen.length > ENTRY_HEADER ? seen.subarray(0, ENTRY_HEADER) : seen;
 }
 
 /** On Cluster, after a write-back: was the namespace or one of its tags invalidated since the load began? */

@@ -96,7 +96,23 @@ export function decodeRichJson(buf: Uint8Array, offset: number, options: Resolve
   return revive(parsed, 0, options);
 }
 
+/**
+ * True when `text` cannot hold what secure-json-parse removes: a `__proto__`
+ * key, or a `constructor` key holding an object with a `prototype` key. Both
+ * need the letters `proto` in the text, literally or through a `\u` escape
+ * (JSON has no other way to write letters). `JSON.stringify` writes `\u` only
+ * for control characters and lone surrogates, so what our encoders wrote nearly
+ * always passes, and the decode is then a bare `JSON.parse` plus two native
+ * substring searches (secure-json-parse's two regular expressions try a match
+ * at every quote of the text).
+ */
+function cannotPoison(text: string): boolean {
+  return text.indexOf('proto') === -1 && text.indexOf('\\u') === -1;
+}
+
 function parseSafely(text: string, options: ResolvedDecodeOptions): unknown {
+  // A BOM is stripped as secure-json-parse does (plain JSON from other tools may start with one).
+  if (cannotPoison(text) && text.charCodeAt(0) !== 0xfeff) return JSON.parse(text);
   try {
     return sjson.parse(text, null, {
       protoAction: options.protoAction,
