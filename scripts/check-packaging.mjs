@@ -2,7 +2,7 @@
 /**
  * Packaging check for one published package (run in its directory, after build):
  *
- * 1. manifest rules: MIT license and LICENSE file, README, `files: ["dist"]`,
+ * 1. manifest rules: MIT license and LICENSE file, README, `files: ["dist"]`, the one ioredis peer range,
  *    `sideEffects: false`, `types` first in every export condition;
  * 2. publint (strict) on the package directory;
  * 3. arethetypeswrong on the packed tarball (node16 profile; subpaths listed in
@@ -36,6 +36,11 @@ if (!existsSync(join(dir, 'README.md'))) fail('README.md missing');
 if (manifest.sideEffects !== false) fail('sideEffects must be false');
 if (JSON.stringify(manifest.files) !== '["dist"]') fail('files must be ["dist"]');
 if (manifest.type !== 'module') fail('type must be "module"');
+// One supported ioredis range for every layer: a package left on an older range breaks installs next to
+// the others (npm refuses the tree), which only the install check would otherwise catch.
+const IOREDIS_RANGE = '^5.6.0 || ^6.0.0';
+if (manifest.peerDependencies?.ioredis !== undefined && manifest.peerDependencies.ioredis !== IOREDIS_RANGE)
+  fail(`peerDependencies.ioredis must be "${IOREDIS_RANGE}" like every layer's; got "${manifest.peerDependencies.ioredis}"`);
 const esmOnly = new Set(manifest.stratacache?.esmOnly ?? []);
 function checkTypesFirst(subpath, target) {
   if (typeof target !== 'object' || target === null) return;
