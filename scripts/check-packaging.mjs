@@ -40,7 +40,9 @@ if (manifest.type !== 'module') fail('type must be "module"');
 // the others (npm refuses the tree), which only the install check would otherwise catch.
 const IOREDIS_RANGE = '^5.6.0 || ^6.0.0';
 if (manifest.peerDependencies?.ioredis !== undefined && manifest.peerDependencies.ioredis !== IOREDIS_RANGE)
-  fail(`peerDependencies.ioredis must be "${IOREDIS_RANGE}" like every layer's; got "${manifest.peerDependencies.ioredis}"`);
+  fail(
+    `peerDependencies.ioredis must be "${IOREDIS_RANGE}" like every layer's; got "${manifest.peerDependencies.ioredis}"`,
+  );
 const esmOnly = new Set(manifest.stratacache?.esmOnly ?? []);
 function checkTypesFirst(subpath, target) {
   if (typeof target !== 'object' || target === null) return;
