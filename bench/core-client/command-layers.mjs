@@ -2,8 +2,8 @@
  * What each layer of core-client adds to one command, against raw ioredis on
  * the same server: the guarded connection (`redis.client`: the command
  * guard's timeout timer, sent-tracking and offline-queue bound), `run()` (the
- * circuit breaker and error mapping) and `runScript()` (a time budget in
- * AsyncLocalStorage, EVALSHA with the NOSCRIPT fallback). The layers above
+ * circuit breaker and error mapping) and `runScript()` (a time budget passed
+ * explicitly, EVALSHA with the NOSCRIPT fallback). The layers above
  * (patterns, coordination, sessions) pay these on every command; this bench
  * says how much, so the owners of core-client can act on numbers.
  *

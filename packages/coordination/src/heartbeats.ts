@@ -3,7 +3,7 @@
  * quiet. Beats are stamped with the Redis server's clock, so hosts with
  * skewed clocks still compare fairly.
  */
-import { assertWellFormed, check, type Duration, type StrataRedis } from '@stratacache/core-client';
+import { assertWellFormed, check, type Duration, type StrataRedis, type TimeBudget } from '@stratacache/core-client';
 import { diagnostics } from './diagnostics.js';
 import {
   type HeartbeatsOptions,
@@ -49,9 +49,11 @@ export class Heartbeats {
     assertWellFormed(check.name(workerId, 'workerId'), 'workerId');
     check.object(meta, 'meta');
     // TIME, then the write: one commandTimeout for both.
-    await this.redis.withBudget(async () => {
-      const now = await serverTimeMs(this.redis);
-      await this.redis.run('beat', async (c) => {
+    const budget = this.redis.budget();
+    const now = await serverTimeMs(this.redis, budget);
+    await this.redis.run(
+      'beat',
+      async (c) => {
         const results = await c
           .multi()
           .zadd(this.beatsKey, now, workerId)
@@ -61,8 +63,9 @@ export class Heartbeats {
           .pexpire(this.metaKey, Math.max(this.windowMs * 100, 86_400_000))
           .exec();
         for (const [error] of results ?? []) if (error) throw error;
-      });
-    });
+      },
+      { budget },
+    );
     diagnostics.publish('heartbeat', this.about);
   }
 
@@ -70,17 +73,15 @@ export class Heartbeats {
   async alive(within?: Duration): Promise<WorkerBeat[]> {
     const windowMs = within === undefined ? this.windowMs : check.nonNegativeDuration(within, 'within');
     // TIME, the range, the metadata: one commandTimeout for the three.
-    return this.redis.withBudget(async () =>
-      this.range(`(${(await serverTimeMs(this.redis)) - windowMs}`, '+inf', true),
-    );
+    const budget = this.redis.budget();
+    return this.range(`(${(await serverTimeMs(this.redis, budget)) - windowMs}`, '+inf', true, budget);
   }
 
   /** Workers whose last beat is older than `since` ago (default the window), oldest first. */
   async dead(since?: Duration): Promise<WorkerBeat[]> {
     const windowMs = since === undefined ? this.windowMs : check.nonNegativeDuration(since, 'since');
-    const dead = await this.redis.withBudget(async () =>
-      this.range('-inf', (await serverTimeMs(this.redis)) - windowMs, false),
-    );
+    const budget = this.redis.budget();
+    const dead = await this.range('-inf', (await serverTimeMs(this.redis, budget)) - windowMs, false, budget);
     diagnostics.publish('heartbeatDead', { ...this.about, count: dead.length });
     return dead;
   }
@@ -91,11 +92,19 @@ export class Heartbeats {
     await this.redis.run('forget', (c) => c.multi().zrem(this.beatsKey, workerId).hdel(this.metaKey, workerId).exec());
   }
 
-  private async range(min: string | number, max: string | number, newestFirst: boolean): Promise<WorkerBeat[]> {
-    const flat = await this.redis.run('zrange', (c) =>
-      newestFirst
-        ? c.zrevrangebyscore(this.beatsKey, max, min, 'WITHSCORES')
-        : c.zrangebyscore(this.beatsKey, min, max, 'WITHSCORES'),
+  private async range(
+    min: string | number,
+    max: string | number,
+    newestFirst: boolean,
+    budget: TimeBudget,
+  ): Promise<WorkerBeat[]> {
+    const flat = await this.redis.run(
+      'zrange',
+      (c) =>
+        newestFirst
+          ? c.zrevrangebyscore(this.beatsKey, max, min, 'WITHSCORES')
+          : c.zrangebyscore(this.beatsKey, min, max, 'WITHSCORES'),
+      { budget },
     );
     const ids: string[] = [];
     const scores: number[] = [];
@@ -104,7 +113,7 @@ export class Heartbeats {
       scores.push(Number(flat[i + 1]));
     }
     if (ids.length === 0) return [];
-    const metas = await this.redis.run('hmget', (c) => c.hmget(this.metaKey, ...ids));
+    const metas = await this.redis.run('hmget', (c) => c.hmget(this.metaKey, ...ids), { budget });
     return ids.map((workerId, i) => ({
       workerId,
       lastBeatMs: scores[i] as number,

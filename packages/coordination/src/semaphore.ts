@@ -81,10 +81,9 @@ export class Semaphore {
   /** How many slots are held now (expired holders are not counted). */
   async held(): Promise<number> {
     // TIME, then ZCOUNT: one commandTimeout for both.
-    return this.redis.withBudget(async () => {
-      const now = await serverTimeMs(this.redis);
-      return this.redis.run('zcount', (c) => c.zcount(this.holdersKey, `(${now}`, '+inf'));
-    });
+    const budget = this.redis.budget();
+    const now = await serverTimeMs(this.redis, budget);
+    return this.redis.run('zcount', (c) => c.zcount(this.holdersKey, `(${now}`, '+inf'), { budget });
   }
 
   private permit(token: string, fence: number): SemaphorePermit {

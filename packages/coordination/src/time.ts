@@ -1,5 +1,5 @@
 /** Waiting and the server clock, shared by the coordination features. */
-import type { StrataRedis } from '@stratacache/core-client';
+import type { StrataRedis, TimeBudget } from '@stratacache/core-client';
 
 /** Resolves after `ms`, or rejects when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -21,7 +21,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** The Redis server's clock in ms: what the scripts use, so clients with skewed clocks agree. */
-export async function serverTimeMs(redis: StrataRedis): Promise<number> {
-  const [seconds, micros] = (await redis.run('time', (c) => c.time())) as [string | number, string | number];
+export async function serverTimeMs(redis: StrataRedis, budget?: TimeBudget): Promise<number> {
+  const [seconds, micros] = (await redis.run('time', (c) => c.time(), { budget })) as [
+    string | number,
+    string | number,
+  ];
   return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { type BatchOptions, getMany, type SetManyEntry, setMany } from './batch.js';
 import { CircuitBreaker } from './breaker.js';
-import { currentBudget, TimeBudget, withinBudget } from './budget.js';
+import { currentBudget, sendWithin, TimeBudget, withinBudgetAcrossAwaits } from './budget.js';
 import { check } from './check.js';
 import { RedisClock, timeReplyToMs } from './clock.js';
 import { ClusterBreaker } from './cluster-breakers.js';
@@ -22,7 +22,7 @@ import type { RedisClientOptions, ResolvedOptions } from './options.js';
 import { PubSub } from './pubsub.js';
 import { redactSecret } from './redact.js';
 import { resolveOptions } from './resolve-options.js';
-import { CommandRunner } from './run-command.js';
+import { CommandRunner, type RunCallback } from './run-command.js';
 import { type ScanOptions, scanKeys, type UnlinkOptions, unlinkMatching } from './scan.js';
 import { ScriptRegistry } from './script-registry.js';
 import { type LuaScript, runScript, type ScriptArg } from './scripts.js';
@@ -144,12 +144,18 @@ export class StrataRedis extends EventEmitter {
    * With the breaker closed and nobody timing commands, a call adds no
    * `await` and one `.then` (for mapping errors) to what `fn` costs.
    *
+   * Under a budget (`options.budget`, or an enclosing `withBudget`), the
+   * commands `fn` sends before its first `await` are bounded by it; `fn`
+   * receives the budget as its second argument for commands it sends later
+   * (`sendWithin(budget, () => c.set(...))`). Without that they get the full
+   * `commandTimeout`.
+   *
    * @example
    * ```ts
    * const value = await redis.run('get', (c) => c.getBuffer(key));
    * ```
    */
-  run<T>(command: string, fn: (client: RedisConnection) => Promise<T>, options?: RunOptions): Promise<T> {
+  run<T>(command: string, fn: RunCallback<T>, options?: RunOptions): Promise<T> {
     return this.runner.run(command, fn, options?.budget);
   }
 
@@ -176,11 +182,18 @@ export class StrataRedis extends EventEmitter {
 
   /**
    * Runs `fn` with one time budget (`commandTimeout` by default) for every
-   * command it sends through this client, however deeply: a layer's verb of
-   * several commands answers within one timeout, not one per command.
+   * command it sends through this client, however deeply and across its
+   * awaits: a call of several commands answers within one timeout, not one
+   * per command.
+   *
+   * It carries the budget in an `AsyncLocalStorage`. On Node 20 the first one
+   * entered in a process makes every later promise of the process slower
+   * (about 2.5x per promise, measured in `bench/core-client/als-cost.mjs`), so
+   * stratacache's own verbs never use it: they pass `{ budget }` (see
+   * {@link budget}). Prefer that on hot paths; this is for convenience.
    */
   withBudget<T>(fn: () => Promise<T>, ms?: Duration): Promise<T> {
-    return withinBudget(this.budget(ms), fn);
+    return withinBudgetAcrossAwaits(this.budget(ms), fn);
   }
 
   /** The address this client connects to, without credentials (`host:port`, `unix:/path`, ...). */
@@ -201,7 +214,13 @@ export class StrataRedis extends EventEmitter {
     if (!this.scripts.has(script)) this.scripts.register([script]);
     // EVALSHA, and EVAL after a NOSCRIPT: one budget for both.
     const budget = options.budget ?? currentBudget() ?? this.budget();
-    return this.run(`script ${script.name}`, (client) => runScript(client, script, keys, args, options), { budget });
+    return this.run(
+      `script ${script.name}`,
+      (client, within) => runScript(client, script, keys, args, options, within),
+      {
+        budget,
+      },
+    );
   }
 
   /**
@@ -252,7 +271,7 @@ export class StrataRedis extends EventEmitter {
 
   /** UNLINKs every key matching `pattern`; returns how many were removed (or would be, with `dryRun`). */
   unlinkMatching(pattern: string, options?: UnlinkOptions & RunOptions): Promise<number> {
-    return this.run('unlinkMatching', (client) => unlinkMatching(client, pattern, options), options);
+    return this.run('unlinkMatching', (client, budget) => unlinkMatching(client, pattern, options, budget), options);
   }
 
   /**
@@ -315,9 +334,14 @@ export class StrataRedis extends EventEmitter {
    */
   async health(): Promise<HealthReport> {
     // PING, then INFO of every master: one commandTimeout for both.
-    const report = await withinBudget(this.budget(), () =>
-      checkHealth(this.client, this.options.mode, (error) =>
-        this.closing ? this.runner.closedError('health').message : this.runner.mapError(error, 'ping').message,
+    const budget = this.budget();
+    const report = await sendWithin(budget, () =>
+      checkHealth(
+        this.client,
+        this.options.mode,
+        (error) =>
+          this.closing ? this.runner.closedError('health').message : this.runner.mapError(error, 'ping').message,
+        budget,
       ),
     );
     for (const part of report.unreadable) part.reason = redactSecret(part.reason, this.#password);

@@ -1,5 +1,6 @@
 /** Health from PING and INFO: is Redis up, how fast, how full, and is it set up to keep what we need. */
 import type { Cluster, Redis } from 'ioredis';
+import { sendWithin, type TimeBudget } from './budget.js';
 
 /** One server's health. */
 export interface NodeHealth {
@@ -116,12 +117,14 @@ export function warningsFor(node: NodeHealth): string[] {
  * Checks every master: PING latency plus INFO. Never throws: PING failing
  * reads as `ok: false` with the `error`; INFO failing on a node (an ACL user
  * without INFO) leaves `ok` true and lists the node under `unreadable`.
- * `describe` turns a PING failure into the message to report.
+ * `describe` turns a PING failure into the message to report; `budget`, if
+ * given, bounds the INFO commands sent after the PING.
  */
 export async function checkHealth(
   client: Redis | Cluster,
   mode: HealthReport['mode'],
   describe: (error: unknown) => string = (error) => (error instanceof Error ? error.message : String(error)),
+  budget?: TimeBudget,
 ): Promise<HealthReport> {
   let latencyMs: number;
   try {
@@ -144,7 +147,8 @@ export async function checkHealth(
     masters.map(async (node) => {
       const name = node.options.path ?? `${node.options.host}:${node.options.port}`;
       try {
-        nodes.push(nodeHealth(name, parseInfo(await node.info())));
+        // After the PING's await: the budget is made current again for each INFO.
+        nodes.push(nodeHealth(name, parseInfo(await sendWithin(budget, () => node.info()))));
       } catch (error) {
         unreadable.push({
           node: name,

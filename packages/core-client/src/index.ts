@@ -11,7 +11,7 @@
 
 export type { BatchOptions, SetManyEntry } from './batch.js';
 export type { BreakerState, BreakerStateChange, CircuitBreaker } from './breaker.js';
-export type { TimeBudget } from './budget.js';
+export { sendWithin, type TimeBudget } from './budget.js';
 export type { ChannelNames, ChannelSet } from './channels.js';
 export { defineChannels } from './channels.js';
 export type { FractionBounds } from './check.js';
@@ -65,6 +65,7 @@ export type {
   SubscribeOptions,
   Subscription,
 } from './pubsub.js';
+export type { RunCallback } from './run-command.js';
 export type { ScanOptions, UnlinkOptions } from './scan.js';
 export { scanTargets } from './scan.js';
 export type { LuaScript, ScriptArg } from './scripts.js';

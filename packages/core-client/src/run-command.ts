@@ -9,7 +9,7 @@
  * breaker, a listener on `stratacache:core:command`) takes the guarded path.
  */
 import { type Admission, type CircuitBreaker, isAvailabilityFailure } from './breaker.js';
-import { currentBudget, type TimeBudget, withinBudget } from './budget.js';
+import { currentBudget, sendWithin, type TimeBudget } from './budget.js';
 import { describeFailure, outcomeOf } from './connection-failure.js';
 import type { ConnectionState } from './connection-state.js';
 import { listeningTo, publishDiagnostic } from './diagnostics.js';
@@ -29,6 +29,13 @@ export interface RunnerContext {
   closed(): boolean;
 }
 
+/**
+ * A verb's commands: `client` is the connection; `budget` is the call's time
+ * budget, if any. Commands the callback sends before its first `await` are
+ * bounded by the budget on their own; wrap later ones in `sendWithin(budget, ...)`.
+ */
+export type RunCallback<T> = (client: RedisConnection, budget: TimeBudget | undefined) => Promise<T>;
+
 /** Runs verbs for one client. */
 export class CommandRunner {
   /** Set once the client's main connection exists. */
@@ -37,7 +44,7 @@ export class CommandRunner {
   constructor(private readonly ctx: RunnerContext) {}
 
   /** See `StrataRedis.run()`. */
-  run<T>(command: string, fn: (client: RedisConnection) => Promise<T>, explicit?: TimeBudget): Promise<T> {
+  run<T>(command: string, fn: RunCallback<T>, explicit?: TimeBudget): Promise<T> {
     // A closed client fails on its own terms, before the breaker: it says nothing about Redis.
     if (this.ctx.closed()) return Promise.reject(this.closedError(command));
     const ambient = currentBudget();
@@ -50,7 +57,7 @@ export class CommandRunner {
     }
     let pending: Promise<T>;
     try {
-      pending = budget ? withinBudget(budget, () => fn(this.client)) : fn(this.client);
+      pending = budget ? sendWithin(budget, () => fn(this.client, budget)) : fn(this.client, undefined);
     } catch (error) {
       return Promise.reject(this.failed(error, command, budget, breaker, 'pass'));
     }
@@ -62,7 +69,7 @@ export class CommandRunner {
   /** `run()` while the breaker is not closed (admission, the half-open probe) or commands are timed. */
   private async runGuarded<T>(
     command: string,
-    fn: (client: RedisConnection) => Promise<T>,
+    fn: RunCallback<T>,
     budget: TimeBudget | undefined,
     breaker: CircuitBreaker | undefined,
   ): Promise<T> {
@@ -71,7 +78,7 @@ export class CommandRunner {
     // Timed only while someone listens: no clock reads on the hot path otherwise.
     const started = listeningTo('command') ? performance.now() : -1;
     try {
-      const result = await (budget ? withinBudget(budget, () => fn(this.client)) : fn(this.client));
+      const result = await (budget ? sendWithin(budget, () => fn(this.client, budget)) : fn(this.client, undefined));
       if (started >= 0) this.timed(command, started, true);
       breaker?.settle(admission);
       return result;

@@ -4,6 +4,7 @@
  * blocks the server for as long as it walks the keyspace.
  */
 import type { Cluster, Redis } from 'ioredis';
+import { sendWithin, type TimeBudget } from './budget.js';
 import { ConnectionError } from './errors.js';
 
 /** Options of {@link scanKeys}. */
@@ -47,16 +48,16 @@ async function* scanNode(
   node: Redis,
   pattern: string,
   options: ScanOptions,
+  budget?: TimeBudget,
 ): AsyncGenerator<string[], void, undefined> {
   const count = options.count ?? 500;
   let cursor = '0';
   do {
     const args: (string | number)[] = [cursor, 'MATCH', pattern, 'COUNT', count];
     if (options.type) args.push('TYPE', options.type);
-    const [next, keys] = (await node.scan(...(args as [string, 'MATCH', string, 'COUNT', number]))) as [
-      string,
-      string[],
-    ];
+    const [next, keys] = (await sendWithin(budget, () =>
+      node.scan(...(args as [string, 'MATCH', string, 'COUNT', number])),
+    )) as [string, string[]];
     cursor = next;
     if (keys.length > 0) yield keys;
   } while (cursor !== '0');
@@ -78,17 +79,18 @@ export async function unlinkMatching(
   client: Redis | Cluster,
   pattern: string,
   options: UnlinkOptions = {},
+  budget?: TimeBudget,
 ): Promise<number> {
   let removed = 0;
   for (const node of scanTargets(client)) {
-    for await (const keys of scanNode(node, pattern, options)) {
+    for await (const keys of scanNode(node, pattern, options, budget)) {
       if (options.dryRun) {
         removed += keys.length;
         continue;
       }
       const pipeline = node.pipeline();
       for (const key of keys) pipeline.unlink(key);
-      const results = (await pipeline.exec()) ?? [];
+      const results = (await sendWithin(budget, () => pipeline.exec())) ?? [];
       for (const [error, value] of results) {
         if (error) throw error;
         removed += Number(value);

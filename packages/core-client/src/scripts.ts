@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
+import { sendWithin, type TimeBudget } from './budget.js';
 import { ScriptError } from './errors.js';
 
 /** A Lua script: its source, number of keys and SHA-1. */
@@ -36,7 +37,9 @@ function isNoScript(error: unknown): boolean {
 /**
  * Runs `script` with `keys` and `args`: EVALSHA first, EVAL on NOSCRIPT.
  * Throws `ScriptError` for a wrong number of keys, or (on Cluster) keys that
- * span slots; Redis errors are passed on for the caller to map.
+ * span slots; Redis errors are passed on for the caller to map. `budget`
+ * bounds the EVAL sent after a NOSCRIPT (the EVALSHA is sent synchronously,
+ * inside the caller's scope).
  */
 export async function runScript(
   client: Redis | Cluster,
@@ -44,6 +47,7 @@ export async function runScript(
   keys: readonly string[],
   args: readonly ScriptArg[] = [],
   options: { buffers?: boolean } = {},
+  budget?: TimeBudget,
 ): Promise<unknown> {
   if (keys.length !== script.numberOfKeys) {
     throw new ScriptError(`Script ${script.name} takes ${script.numberOfKeys} key(s); got ${keys.length}`, {
@@ -63,9 +67,12 @@ export async function runScript(
       : await client.evalsha(script.sha1, keys.length, ...params);
   } catch (error) {
     if (!isNoScript(error)) throw error;
-    // EVAL also caches the script, so the next call's EVALSHA finds it.
-    return options.buffers
-      ? await client.callBuffer('EVAL', script.source, keys.length, ...params)
-      : await client.eval(script.source, keys.length, ...params);
+    // EVAL also caches the script, so the next call's EVALSHA finds it. Sent after an
+    // await, so the call's budget is made current again for it.
+    return await sendWithin(budget, () =>
+      options.buffers
+        ? client.callBuffer('EVAL', script.source, keys.length, ...params)
+        : client.eval(script.source, keys.length, ...params),
+    );
   }
 }

@@ -49,6 +49,7 @@ const SURFACE: PublicSurface = {
       'parseStreamEntries',
       'parseStreamsReply',
       'scanTargets',
+      'sendWithin',
       'toMs',
     ],
     types: [
@@ -83,6 +84,7 @@ const SURFACE: PublicSurface = {
       'ReplyValue',
       'ResolvedOptions',
       'ResubscribedEvent',
+      'RunCallback',
       'RunOptions',
       'ScanOptions',
       'ScriptArg',

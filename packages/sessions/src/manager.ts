@@ -91,7 +91,9 @@ export class SessionManager<T = unknown> {
     const id = generateSessionId();
     const payload = this.payloadFor(userId, data, context, 'create');
     const secret = this.options.secrets[0] as Buffer;
-    const reply = await this.budgeted(() => this.save(id, secret, 'create', payload, this.options.idleMs, '', true));
+    const reply = await this.budgeted((scripts) =>
+      this.save(scripts, id, secret, 'create', payload, this.options.idleMs, '', true),
+    );
     if (reply.status === 'rejected') {
       publish('rejected', { namespace: this.namespace, userId, limit: this.options.maxSessionsPerUser });
       return { created: false, reason: 'limit', limit: this.options.maxSessionsPerUser };
@@ -114,8 +116,8 @@ export class SessionManager<T = unknown> {
     const { bindIp, bindUserAgent } = this.options;
     this.requireContext(options, 'get');
     const enforceIp = bindIp !== undefined && bindIp.mode !== 'detect';
-    const read = await this.budgetedRead(() =>
-      this.read(id, {
+    const read = await this.budgetedRead((scripts) =>
+      this.read(scripts, id, {
         touch: options.touch ?? true,
         withValue: true,
         ipTag: enforceIp ? (secret) => ipBindingTag(secret, options.ip as string, bindIp) : undefined,
@@ -154,7 +156,7 @@ export class SessionManager<T = unknown> {
    */
   async peek(id: string, options: { touch?: boolean } = {}): Promise<Session<T> | InvalidSession> {
     const touch = check.object<{ touch?: boolean }>(options, 'options').touch === true;
-    const read = await this.budgetedRead(() => this.read(id, { touch, withValue: true }));
+    const read = await this.budgetedRead((scripts) => this.read(scripts, id, { touch, withValue: true }));
     if (read.status !== 'ok') return invalid(read.status);
     const payload = openPayload(this.options, read.value, read.key);
     return payload ? this.session(id, read.times, payload, []) : invalid('tampered');
@@ -166,9 +168,9 @@ export class SessionManager<T = unknown> {
    * (compare-and-set on a write counter), so no update is lost. Slides the idle timeout.
    */
   async update(id: string, patch: Partial<T> | ((data: T) => T)): Promise<Session<T> | InvalidSession> {
-    return this.budgeted(async () => {
+    return this.budgeted(async (scripts) => {
       for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-        const read = await this.read(id, { touch: false, withValue: true });
+        const read = await this.read(scripts, id, { touch: false, withValue: true });
         if (read.status !== 'ok') return invalid(read.status);
         const payload = openPayload(this.options, read.value, read.key);
         if (!payload) return invalid('tampered');
@@ -178,7 +180,7 @@ export class SessionManager<T = unknown> {
             ? (patch as (data: T) => T)(data)
             : ({ ...(data as object), ...(patch as object) } as T);
         const saved = { ...payload, d: next };
-        const reply = await this.save(id, read.secret, 'update', saved, 0, read.version, false);
+        const reply = await this.save(scripts, id, read.secret, 'update', saved, 0, read.version, false);
         if (reply.status === 'conflict') continue;
         if (reply.status !== 'ok') return invalid(reply.status === 'expired' ? 'expired' : 'unknown');
         return this.session(id, reply.times, saved, []);
@@ -193,7 +195,9 @@ export class SessionManager<T = unknown> {
    */
   async touch(id: string, options: PutOptions = {}): Promise<({ valid: true } & SessionTimes) | InvalidSession> {
     const idleMs = options.idleTimeout === undefined ? 0 : this.idle(options.idleTimeout, 'touch');
-    const read = await this.budgetedRead(() => this.read(id, { touch: true, withValue: false, idleMs }));
+    const read = await this.budgetedRead((scripts) =>
+      this.read(scripts, id, { touch: true, withValue: false, idleMs }),
+    );
     if (read.status !== 'ok') return invalid(read.status);
     return { valid: true, ...read.times };
   }
@@ -205,9 +209,9 @@ export class SessionManager<T = unknown> {
    * `ip`/`userAgent`, the session is re-bound to them.
    */
   async regenerate(id: string, context: RegenerateOptions = {}): Promise<Session<T> | InvalidSession> {
-    return this.budgeted(async () => {
+    return this.budgeted(async (scripts) => {
       for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-        const read = await this.read(id, { touch: false, withValue: true });
+        const read = await this.read(scripts, id, { touch: false, withValue: true });
         if (read.status !== 'ok') return invalid(read.status);
         const payload = openPayload(this.options, read.value, read.key);
         if (!payload) return invalid('tampered');
@@ -219,7 +223,7 @@ export class SessionManager<T = unknown> {
         const newMember = hmacId(secret, newId);
         const newKey = this.prefix + newMember;
         // Tags are keyed by the secret that names the session, which may now be a newer one.
-        const reply = await this.scripts.rename({
+        const reply = await scripts.rename({
           oldKey: read.key,
           newKey,
           oldMember: read.member,
@@ -240,10 +244,10 @@ export class SessionManager<T = unknown> {
   /** Destroys the session of `id` (logout). Resolves whether there was one. */
   async destroy(id: string): Promise<boolean> {
     if (!isWellFormedId(id)) return false;
-    return this.budgetedRead(async () => {
+    return this.budgetedRead(async (scripts) => {
       for (const secret of this.options.secrets) {
         const member = hmacId(secret, id);
-        if (await this.scripts.destroy(this.prefix + member, member)) {
+        if (await scripts.destroy(this.prefix + member, member)) {
           publish('destroyed', { namespace: this.namespace, count: 1 });
           return true;
         }
@@ -334,11 +338,11 @@ export class SessionManager<T = unknown> {
     const idleMs = options.idleTimeout === undefined ? this.options.idleMs : this.idle(options.idleTimeout, 'put');
     const issued = (this.pending.get(id) ?? 0) > Date.now();
     const payload: Payload = { u: userId, d: data };
-    return this.budgeted(async () => {
+    return this.budgeted(async (scripts) => {
       for (const [i, secret] of this.options.secrets.entries()) {
         // A new session is only ever created under the current secret.
         const mode = issued && i === 0 ? 'upsert' : 'update';
-        const reply = await this.save(id, secret, mode, payload, idleMs, '', i === 0);
+        const reply = await this.save(scripts, id, secret, mode, payload, idleMs, '', i === 0);
         if (reply.status === 'unknown') continue;
         if (reply.status === 'expired') return this.refused('ended');
         if (reply.status === 'rejected') {
@@ -376,18 +380,22 @@ export class SessionManager<T = unknown> {
 
   // ---- internals ----
 
-  /** One time budget (commandTimeout) for every script of a verb. */
-  private budgeted<R>(fn: () => Promise<R>): Promise<R> {
-    return this.options.redis.withBudget(fn);
+  /**
+   * One time budget (commandTimeout) for every script of a verb: `fn` gets
+   * the scripts under that budget, passed along explicitly (no
+   * AsyncLocalStorage, which would slow every promise of a Node 20 process).
+   */
+  private budgeted<R>(fn: (scripts: SessionScripts) => Promise<R>): Promise<R> {
+    return fn(this.scripts.within(this.options.redis.budget()));
   }
 
   /**
    * A read or a single-script verb: one script per listed secret. With one
    * secret that is one command, which its own command timeout already bounds,
-   * so no budget (and no AsyncLocalStorage context) is set up for it.
+   * so no shared budget is set up for it.
    */
-  private budgetedRead<R>(fn: () => Promise<R>): Promise<R> {
-    return this.options.secrets.length > 1 ? this.options.redis.withBudget(fn) : fn();
+  private budgetedRead<R>(fn: (scripts: SessionScripts) => Promise<R>): Promise<R> {
+    return this.options.secrets.length > 1 ? this.budgeted(fn) : fn(this.scripts);
   }
 
   /** The Redis key of a user's index: a SHA-256 of the user id, so keys never show user ids. */
@@ -445,6 +453,7 @@ export class SessionManager<T = unknown> {
 
   /** Finds `id` under each secret in turn (rotation) and reads it. */
   private async read(
+    scripts: SessionScripts,
     id: string,
     options: {
       touch: boolean;
@@ -458,7 +467,7 @@ export class SessionManager<T = unknown> {
     for (const secret of this.options.secrets) {
       const member = hmacId(secret, id);
       const key = this.prefix + member;
-      const reply = await this.scripts.read(key, member, {
+      const reply = await scripts.read(key, member, {
         touch: options.touch,
         withValue: options.withValue,
         idleMs: options.idleMs ?? 0,
@@ -475,6 +484,7 @@ export class SessionManager<T = unknown> {
 
   /** Saves `payload` for `id` under `secret`, with the binding tags of a new session when `tagNew`. */
   private async save(
+    scripts: SessionScripts,
     id: string,
     secret: Buffer,
     mode: SaveRequest['mode'],
@@ -486,7 +496,7 @@ export class SessionManager<T = unknown> {
     const member = hmacId(secret, id);
     const key = this.prefix + member;
     const o = this.options;
-    const reply = await this.scripts.save({
+    const reply = await scripts.save({
       key,
       member,
       indexKey: this.indexKey(payload.u),

@@ -9,6 +9,8 @@
  * - `resolvePostgres`, `resolveMysql`: the databases of tests (env URL, local server, PGlite / a clear error).
  */
 
+export type { AsyncContextWatch } from './async-contexts.js';
+export { watchAsyncContexts } from './async-contexts.js';
 export { BAD_OPTION_VALUES, badEnumValues, expectConfigError, shown } from './bad-options.js';
 export { dockerAnswers } from './docker.js';
 export { exportedNames } from './exported-names.js';
