@@ -17,14 +17,17 @@ const calls = (commandstats: string, command: string) =>
   Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(commandstats)?.[1] ?? 0);
 
 describe('scripts are loaded before the first call', () => {
-  it('a 500-call rate-limit burst on a fresh connection is decided by Redis within the default deadline', async () => {
+  it('a 500-call rate-limit burst on a fresh connection is decided by Redis, one EVALSHA per call', async () => {
     const s = await server();
     const redis = client({ url: s.url });
-    const limiter = createRateLimiter(redis, { limit: 1000, window: '1m', name: unique('burst') });
-    // A fresh connection to a server whose script cache is empty. Connecting is not what is measured
-    // (on a busy machine it alone can take longer than a deadline): the burst starts once it is up.
+    // The deadline is raised from its 250 ms default because this test asserts the structure
+    // (scripts loaded before the first call: no NOSCRIPT, no EVAL of the source), which makes the
+    // burst fit the default deadline on an idle machine. Whether it does is timed in
+    // bench/coordination (the "fresh-connection burst" line): with both cores busy, the event loop
+    // alone can take longer than 250 ms for 500 calls, and no test may depend on an idle machine.
+    const limiter = createRateLimiter(redis, { limit: 1000, window: '1m', name: unique('burst'), deadline: '10s' });
+    // A fresh connection to a server whose script cache is empty: the burst starts once it is up.
     await redis.client.ping();
-    // Issued at once: the default deadline is 250 ms per call, and each call is one EVALSHA.
     const results = await Promise.all(Array.from({ length: 500 }, (_, i) => limiter.limit(`user-${i % 50}`)));
     expect(results.filter((r) => r.source !== 'redis')).toEqual([]);
     expect(results.every((r) => r.allowed)).toBe(true);
