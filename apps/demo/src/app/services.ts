@@ -35,6 +35,7 @@ import type { FastifyRequest } from 'fastify';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import type { InstanceConfig } from './config.js';
+import { COORD_NAMESPACE, SESSIONS } from './redis-names.js';
 import { createViewCounter, type ViewCounter } from './views.js';
 import { createOrdersWindows } from './windows.js';
 
@@ -85,7 +86,7 @@ export async function createServices(config: InstanceConfig): Promise<Services> 
   // Metrics first: gauges that follow events (bus connected, breaker) need to hear the first event.
   const registry = new Registry();
   const bus = createInvalidationBus(redis, { instanceId: `instance-${config.instance}` });
-  const locks = createLocks(redis, { namespace: 'shop-locks' });
+  const locks = createLocks(redis, { namespace: COORD_NAMESPACE });
 
   const cache = createCache({
     redis,
@@ -119,10 +120,10 @@ export async function createServices(config: InstanceConfig): Promise<Services> 
   const sessions = createSessionManager<ShopSession>({
     redis,
     secret: config.sessionSecret,
-    namespace: 'shop-sessions',
+    namespace: SESSIONS.namespace,
     idleTimeout: '30m',
     absoluteTimeout: '8h',
-    maxSessionsPerUser: 2,
+    maxSessionsPerUser: SESSIONS.maxPerUser,
     onLimit: 'evict-oldest',
     bindIp: 'detect',
   });
@@ -165,7 +166,7 @@ export async function createServices(config: InstanceConfig): Promise<Services> 
     sqlStore,
     sql,
     locks,
-    claims: createTaskClaims(redis, { namespace: 'shop-jobs', owner: `instance-${config.instance}` }),
+    claims: createTaskClaims(redis, { namespace: COORD_NAMESPACE, owner: `instance-${config.instance}` }),
     // sliding-log: exact over any window (it keeps one entry per request, which these small limits
     // make cheap), so "10 per 10 s" means exactly that, also across a window edge. Keyed by the
     // client address (`ip:127.0.0.20`), counted in Redis for both instances; with Redis down the
