@@ -1,11 +1,13 @@
 /**
  * The demo end to end, as a user runs it: `pnpm demo` with the embedded
  * defaults (a private redis-server, PGlite) on free ports, the tour's steps
- * over HTTP against both instances, the admin console started from the
- * command the demo prints and showing the demo's data, then Ctrl-C, after
- * which no process of the demo may be left; and the same start killed with
- * SIGKILL, whose reaper must leave nothing either. One after the other in one
- * file: the first start keeps the seeded embedded database, the second loads it.
+ * over HTTP against both instances, twice (the second run must not trip over
+ * the limits, stock and sessions the first left), the admin console started
+ * from the command the demo prints and showing the demo's data, then Ctrl-C,
+ * after which no process of the demo may be left; and the same start killed
+ * with SIGKILL, whose reaper must leave nothing either. One after the other in
+ * one file: the first start keeps the seeded embedded database, the second
+ * loads it.
  */
 import { eventually, isProcessAlive } from '@stratacache/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,7 +27,7 @@ describe('pnpm demo', () => {
     }
   });
 
-  it('serves the tour on two instances, prints a working admin command, and leaves nothing behind after Ctrl-C', {
+  it('serves the tour twice on two instances, prints a working admin command, and leaves nothing behind after Ctrl-C', {
     timeout: 300_000,
   }, async () => {
     demo = startDemo({
@@ -78,6 +80,16 @@ describe('pnpm demo', () => {
     expect(r.windows.first?.minutes[0]?.orders).toBeGreaterThan(0);
     expect(r.windows.second).toBeDefined();
     expect(r.failSafe.skipped).toBe(false);
+
+    // Again, against the same running demo: what the first run left (its limits, the stock it sold,
+    // its sessions) must not change what the second sees.
+    const t2 = createContext(state);
+    const r2 = await runTour(t2, { jobPeriods: 2, pauseMs: 2000 });
+    expect(t2.checks.filter((c) => !c.ok).map((c) => `${c.step}: ${c.what}`)).toEqual([]);
+    expect(r2.rateLimit.allowed).toBe(10);
+    expect(r2.rateLimit.last?.status).toBe(429);
+    expect(r2.sessions.l3.body.evicted).toBe(1);
+    expect(r2.checkout).toMatchObject({ created: 20, refused: 30, stock: 0 });
 
     // The banner's admin command (printed right after the state file is written).
     await eventually(() => demo?.output().includes('pnpm admin') ?? false, 10_000);
