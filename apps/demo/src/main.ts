@@ -6,11 +6,13 @@
  * write-behind journal), then the database, then Redis; nothing is left.
  */
 import { randomBytes } from 'node:crypto';
+import { adminCommand } from './launcher/admin-command.js';
 import { type Child, killAllNow, releaseReaper } from './launcher/children.js';
 import { type DemoDatabase, resolveDatabase } from './launcher/database.js';
 import { DemoStartError } from './launcher/fatal.js';
 import { type DemoInstance, spawnInstance } from './launcher/instances.js';
 import { bindablePort } from './launcher/ports.js';
+import { redactUrl } from './launcher/redact.js';
 import { clearPreviousRun, type DemoRedis, resolveRedis } from './launcher/redis.js';
 import { createSchema, DEMO_PASSWORD, USERS } from './launcher/schema.js';
 import { readState, removeState, stateFilePath, writeState } from './launcher/state-file.js';
@@ -18,6 +20,8 @@ import { readState, removeState, stateFilePath, writeState } from './launcher/st
 const started = performance.now();
 const env = process.env;
 let redis: DemoRedis | undefined;
+/** The key prefix of the shop's data (REDIS_NS, else `stratashop`). */
+let prefix = 'stratashop';
 let database: DemoDatabase | undefined;
 const instances: DemoInstance[] = [];
 /** Every instance process, also those still starting: stopped before the database and Redis. */
@@ -56,7 +60,7 @@ function watch(child: Child, what: string): void {
 async function start(): Promise<void> {
   redis = await resolveRedis(env);
   if (redis.child) watch(redis.child, 'redis-server');
-  const prefix = env.REDIS_NS || 'stratashop';
+  prefix = env.REDIS_NS || 'stratashop';
   if (!redis.owned) {
     const cleared = await clearPreviousRun(redis.url, prefix);
     if (cleared > 0)
@@ -114,7 +118,10 @@ function banner(a: DemoInstance, b: DemoInstance): void {
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const r = redis as DemoRedis;
   const d = database as DemoDatabase;
-  const redisLine = r.owned ? `${r.url}  (a private redis-server, pid ${r.child?.pid})` : `${r.url}  (REDIS_URL)`;
+  const redisLine = r.owned
+    ? `${r.url}  (a private redis-server, pid ${r.child?.pid})`
+    : `${redactUrl(r.url)}  (REDIS_URL)`;
+  const admin = adminCommand(r.url, prefix);
   const dbLine =
     d.kind === 'embedded' ? `${d.url}  (embedded PGlite, pid ${d.child?.pid})` : 'DATABASE_URL, schema "stratashop"';
   console.log(`
@@ -130,6 +137,8 @@ stratashop is ready in ${seconds} s: two instances of one shop API sharing Redis
                open ${a.url}/ for every endpoint
   Tour         pnpm demo:tour     a guided walk through caching, invalidation, limits, locks and fail-safe
   Load         pnpm demo:load     throughput and latency with the cache on and off
+  Admin        ${admin.command}
+               the admin console on this Redis: keys, sessions, locks and claims, rate limits, windows${admin.redacted ? '\n               (put your REDIS_URL password in place of ***)' : ''}
   Users        ${USERS.join(', ')} (password "${DEMO_PASSWORD}")
 
   Ctrl-C stops everything.

@@ -1,15 +1,20 @@
 /**
  * The demo end to end, as a user runs it: `pnpm demo` with the embedded
  * defaults (a private redis-server, PGlite) on free ports, the tour's steps
- * over HTTP against both instances, then Ctrl-C, after which no process of the
- * demo may be left; and the same start killed with SIGKILL, whose reaper must
- * leave nothing either. One after the other in one file: the first start keeps
- * the seeded embedded database, the second loads it.
+ * over HTTP against both instances, twice (the second run must not trip over
+ * the limits, stock and sessions the first left), the admin console started
+ * from the command the demo prints and showing the demo's data, then Ctrl-C,
+ * after which no process of the demo may be left; and the same start killed
+ * with SIGKILL, whose reaper must leave nothing either. One after the other in
+ * one file: the first start keeps the seeded embedded database, the second
+ * loads it.
  */
 import { eventually, isProcessAlive } from '@stratacache/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
+import { COORD_NAMESPACE, ORDER_WINDOWS, SESSIONS } from '../src/app/redis-names.js';
 import { createContext } from '../src/tour/context.js';
 import { runTour } from '../src/tour/run.js';
+import { adminSession, commandVariables, startAdmin } from './admin-console.js';
 import { processesOf, type RunningDemo, startDemo } from './demo-process.js';
 
 describe('pnpm demo', () => {
@@ -22,7 +27,9 @@ describe('pnpm demo', () => {
     }
   });
 
-  it('serves the tour on two instances and leaves nothing behind after Ctrl-C', { timeout: 180_000 }, async () => {
+  it('serves the tour twice on two instances, prints a working admin command, and leaves nothing behind after Ctrl-C', {
+    timeout: 300_000,
+  }, async () => {
     demo = startDemo({
       REDIS_URL: undefined,
       DATABASE_URL: undefined,
@@ -73,6 +80,50 @@ describe('pnpm demo', () => {
     expect(r.windows.first?.minutes[0]?.orders).toBeGreaterThan(0);
     expect(r.windows.second).toBeDefined();
     expect(r.failSafe.skipped).toBe(false);
+
+    // Again, against the same running demo: what the first run left (its limits, the stock it sold,
+    // its sessions) must not change what the second sees.
+    const t2 = createContext(state);
+    const r2 = await runTour(t2, { jobPeriods: 2, pauseMs: 2000 });
+    expect(t2.checks.filter((c) => !c.ok).map((c) => `${c.step}: ${c.what}`)).toEqual([]);
+    expect(r2.rateLimit.allowed).toBe(10);
+    expect(r2.rateLimit.last?.status).toBe(429);
+    expect(r2.sessions.l3.body.evicted).toBe(1);
+    expect(r2.checkout).toMatchObject({ created: 20, refused: 30, stock: 0 });
+
+    // The banner's admin command (printed right after the state file is written).
+    await eventually(() => demo?.output().includes('pnpm admin') ?? false, 10_000);
+    const line = /^ {2}Admin {8}(\S.*pnpm admin)$/m.exec(demo.output())?.[1];
+    expect(line, demo.output()).toBeDefined();
+    const vars = commandVariables(line as string);
+    expect(vars).toEqual({
+      REDIS_URL: state.redis.url,
+      REDIS_NS: 'stratashop',
+      ADMIN_SESSION_NAMESPACES: `${SESSIONS.namespace}=${SESSIONS.maxPerUser}`,
+      ADMIN_COORD_NAMESPACE: COORD_NAMESPACE,
+      ADMIN_WINDOW_SERIES: `${ORDER_WINDOWS.series}=${ORDER_WINDOWS.size}/${ORDER_WINDOWS.grace}`,
+    });
+    // Run as printed (on a free port): each variable must change what the console does, so each
+    // is one it reads. A name it did not read would be ignored, and its check below would fail.
+    const admin = startAdmin(vars, { ADMIN_PORT: '0' });
+    try {
+      const running = await admin.ready();
+      const { host } = new URL(state.redis.url);
+      expect(running.redis).toContain(`redis://${host}/0, prefix=stratashop,`); // REDIS_URL, REDIS_NS
+      const get = await adminSession(running.url, running.password);
+      // ADMIN_SESSION_NAMESPACES: the demo's namespace with its device limit (carol logged in during the tours).
+      const sessions = await get(`/sessions?ns=${SESSIONS.namespace}&user=carol`);
+      expect(sessions).toMatch(
+        new RegExp(`data-testid="session-count">\\d+ live of at most ${SESSIONS.maxPerUser}\\.`),
+      );
+      // ADMIN_COORD_NAMESPACE: the page reads the demo's locks and claims.
+      expect(await get('/coordination')).toContain(`Namespace ${COORD_NAMESPACE} (locks`);
+      // ADMIN_WINDOW_SERIES: the series' grace is known, not inferred.
+      const windows = await get(`/windows?ns=${ORDER_WINDOWS.namespace}&name=${ORDER_WINDOWS.series}`);
+      expect(windows).toMatch(/<th>grace<\/th><td>10s<\/td>/);
+    } finally {
+      await admin.stop();
+    }
 
     demo.interrupt();
     const { code, signal } = await demo.exited;

@@ -195,6 +195,7 @@ describe('express rateLimit: options', () => {
       [{ statusCode: 200 }, /^statusCode must be/],
       [{ skip: true }, /^skip must be a function/],
       [{ policy: 'a"b' }, /^policy must be/],
+      [{ sourceHeader: 'x source' }, /^sourceHeader must be/],
       [{ limit: 0 }, /limit/],
     ];
     for (const [options, message] of bad) {

@@ -68,4 +68,45 @@ describe('fastify rateLimit', () => {
       s.resume();
     }
   });
+
+  it('with sourceHeader, says who decided while Redis is frozen, and says nothing while Redis decides', async () => {
+    const s = await server();
+    const redis = client({ url: s.url, commandTimeout: '2s', breaker: false });
+    await redis.client.ping();
+    const options = { limit: 100, window: '1m', deadline: '150ms', sourceHeader: 'X-RateLimit-Source' } as const;
+    const insured = await app({ ...options, insuranceLimit: 1 }, redis);
+    const open = await app({ ...options, onRedisDown: 'open' }, redis);
+    const plain = await app({ limit: 100, window: '1m', deadline: '150ms', onRedisDown: 'open' }, redis);
+    const counted = await send(`${insured}/`);
+    expect(counted.status).toBe(200);
+    expect(counted.headers['x-ratelimit-source']).toBeNull();
+    s.pause(); // frozen: connections stay open, nothing answers
+    try {
+      const [first, second] = [await send(`${insured}/`), await send(`${insured}/`)];
+      expect([first?.status, second?.status]).toEqual([200, 429]);
+      expect(first?.headers['x-ratelimit-source']).toBe('insurance');
+      expect(second?.headers['x-ratelimit-source']).toBe('insurance');
+      expect(Number(second?.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect((await send(`${open}/`)).headers['x-ratelimit-source']).toBe('fail-open');
+      // Off by default: the same decision without the option sends no such header.
+      const unmarked = await send(`${plain}/`);
+      expect(unmarked.status).toBe(200);
+      expect(unmarked.headers['x-ratelimit-source']).toBeNull();
+    } finally {
+      s.resume();
+    }
+  });
+
+  it('refuses a sourceHeader that is not a header name, or names a header it sets itself (E_CONFIG)', () => {
+    const redis = client();
+    for (const sourceHeader of [true, '', 'x source', 'x:source', 'Retry-After', 'ratelimit-remaining', 5]) {
+      expect(
+        () => rateLimit(redis, { limit: 1, window: '1m', sourceHeader } as never),
+        JSON.stringify(sourceHeader),
+      ).toThrowError(
+        expect.objectContaining({ code: 'E_CONFIG', message: expect.stringMatching(/^sourceHeader must be/) }),
+      );
+    }
+    expect(() => rateLimit(redis, { limit: 1, window: '1m', sourceHeader: false })).not.toThrow();
+  });
 });

@@ -36,6 +36,7 @@ const WATCHED = [
   'ratelimit-remaining',
   'ratelimit-reset',
   'retry-after',
+  'x-ratelimit-source',
   'content-type',
 ];
 

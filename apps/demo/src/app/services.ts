@@ -7,12 +7,13 @@
  *   the durable write-behind journal of the view counters;
  * - sql-cache: catalog reads cached under their tables, invalidated after commit;
  * - coordination: fenced locks (checkout), task claims (reindex, order generator),
- *   rate limiters (login, search);
+ *   rate limits (login, search) through its Fastify middleware;
  * - sessions: logins with a device limit and IP binding in detect mode;
  * - streams: orders and revenue per minute from the orders stream (exactly once);
  * - metrics: Prometheus metrics of all of the above, liveness and readiness.
  */
-import { createLocks, createRateLimiter, createTaskClaims } from '@stratacache/coordination';
+import { createLocks, createTaskClaims } from '@stratacache/coordination';
+import { type FastifyRateLimit, rateLimit } from '@stratacache/coordination/fastify';
 import { createRedis, type StrataRedis } from '@stratacache/core-client';
 import { createInvalidationBus, type InvalidationBus } from '@stratacache/invalidation';
 import {
@@ -30,9 +31,11 @@ import { createSessionManager, type SessionManager } from '@stratacache/sessions
 import { createSqlCache, type SqlCache } from '@stratacache/sql-cache';
 import { pgDriver } from '@stratacache/sql-cache/pg';
 import type { WindowAggregator } from '@stratacache/streams';
+import type { FastifyRequest } from 'fastify';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import type { InstanceConfig } from './config.js';
+import { COORD_NAMESPACE, SESSIONS } from './redis-names.js';
 import { createViewCounter, type ViewCounter } from './views.js';
 import { createOrdersWindows } from './windows.js';
 
@@ -41,6 +44,9 @@ export interface ShopSession {
   username: string;
   loggedInAt: number;
 }
+
+/** What both rate limits share. */
+const RATE_LIMIT = { algorithm: 'sliding-log', sourceHeader: 'x-ratelimit-source' } as const;
 
 /** One instance's services. */
 export interface Services {
@@ -55,7 +61,11 @@ export interface Services {
   sql: SqlCache;
   locks: ReturnType<typeof createLocks>;
   claims: ReturnType<typeof createTaskClaims>;
-  limiters: { login: ReturnType<typeof createRateLimiter>; search: ReturnType<typeof createRateLimiter> };
+  /**
+   * coordination's Fastify rate-limit hooks, per client address, for a route's `onRequest`:
+   * `RateLimit-*` headers, a JSON 429 with `Retry-After`; `x-ratelimit-source` when Redis did not decide.
+   */
+  rateLimits: { login: FastifyRateLimit<FastifyRequest>; search: FastifyRateLimit<FastifyRequest> };
   sessions: SessionManager<ShopSession>;
   views: ViewCounter;
   /** The Redis Stream of order events (generated and real). */
@@ -76,7 +86,7 @@ export async function createServices(config: InstanceConfig): Promise<Services> 
   // Metrics first: gauges that follow events (bus connected, breaker) need to hear the first event.
   const registry = new Registry();
   const bus = createInvalidationBus(redis, { instanceId: `instance-${config.instance}` });
-  const locks = createLocks(redis, { namespace: 'shop-locks' });
+  const locks = createLocks(redis, { namespace: COORD_NAMESPACE });
 
   const cache = createCache({
     redis,
@@ -110,10 +120,10 @@ export async function createServices(config: InstanceConfig): Promise<Services> 
   const sessions = createSessionManager<ShopSession>({
     redis,
     secret: config.sessionSecret,
-    namespace: 'shop-sessions',
+    namespace: SESSIONS.namespace,
     idleTimeout: '30m',
     absoluteTimeout: '8h',
-    maxSessionsPerUser: 2,
+    maxSessionsPerUser: SESSIONS.maxPerUser,
     onLimit: 'evict-oldest',
     bindIp: 'detect',
   });
@@ -156,12 +166,14 @@ export async function createServices(config: InstanceConfig): Promise<Services> 
     sqlStore,
     sql,
     locks,
-    claims: createTaskClaims(redis, { namespace: 'shop-jobs', owner: `instance-${config.instance}` }),
+    claims: createTaskClaims(redis, { namespace: COORD_NAMESPACE, owner: `instance-${config.instance}` }),
     // sliding-log: exact over any window (it keeps one entry per request, which these small limits
-    // make cheap), so "10 per 10 s" means exactly that, also across a window edge.
-    limiters: {
-      login: createRateLimiter(redis, { name: 'login', algorithm: 'sliding-log', limit: 5, window: '1m' }),
-      search: createRateLimiter(redis, { name: 'search', algorithm: 'sliding-log', limit: 10, window: '10s' }),
+    // make cheap), so "10 per 10 s" means exactly that, also across a window edge. Keyed by the
+    // client address (`ip:127.0.0.20`), counted in Redis for both instances; with Redis down the
+    // default 'insurance' policy counts in process memory, and the source header says so.
+    rateLimits: {
+      login: rateLimit<FastifyRequest>(redis, { name: 'login', ...RATE_LIMIT, limit: 5, window: '1m' }),
+      search: rateLimit<FastifyRequest>(redis, { name: 'search', ...RATE_LIMIT, limit: 10, window: '10s' }),
     },
     sessions,
     views,

@@ -8,9 +8,10 @@
  */
 import type { StrataRedis } from '@stratacache/core-client';
 import { createWindowAggregator, RedisStreamSource, type WindowAggregator } from '@stratacache/streams';
+import { ORDER_WINDOWS } from './redis-names.js';
 
 /** The name of the per-minute series. */
-export const ORDERS_PER_MINUTE = 'orders-1m';
+export const ORDERS_PER_MINUTE = ORDER_WINDOWS.series;
 
 /** A per-minute window as `/stats/orders` shows it. */
 export interface OrdersMinute {
@@ -31,7 +32,7 @@ export interface OrdersMinute {
 export function createOrdersWindows(redis: StrataRedis, stream: string, instance: string): WindowAggregator {
   return createWindowAggregator({
     redis,
-    namespace: 'shop-windows',
+    namespace: ORDER_WINDOWS.namespace,
     // Each instance keeps its consumer name across restarts, as the streams package asks.
     source: new RedisStreamSource({
       redis,
@@ -44,8 +45,8 @@ export function createOrdersWindows(redis: StrataRedis, stream: string, instance
     windows: [
       {
         name: ORDERS_PER_MINUTE,
-        size: '1m',
-        grace: '10s',
+        size: ORDER_WINDOWS.size,
+        grace: ORDER_WINDOWS.grace,
         retention: '2h',
         fields: ['qty', 'amountCents'],
         dimensions: ['source'],

@@ -107,6 +107,7 @@ export async function failSafeStep(t: TourContext, pauseMs = 4000) {
     const catalog = await call('GET', `${t.a}/products?category=tools`);
     const again = await call('GET', `${t.a}/top`);
     const ready = await call('GET', `${t.a}/readyz`);
+    const search = await call('GET', `${t.a}/search?q=grinder`, { localAddress: t.clientAddress });
     t.say(
       `   GET /top on a:      ${top.status}, x-cache ${verdict(top.headers)}, ${ms(top.ms)}, age ${top.headers.age} s`,
     );
@@ -122,10 +123,19 @@ export async function failSafeStep(t: TourContext, pauseMs = 4000) {
         .map(([k, v]) => `${k} ${(v as { ok: boolean }).ok ? 'ok' : 'failing'}`)
         .join(', ')})`,
     );
+    t.say(
+      `   GET /search on a:   ${search.status}, x-cache ${verdict(search.headers)}, x-ratelimit-source ${search.headers['x-ratelimit-source'] ?? '(none)'}`,
+    );
+    t.say("     the rate limit could not ask Redis: its 'insurance' policy counted in a's memory, and said so.");
     t.check(top.status === 200 && top.headers['x-cache'] === 'stale', '/top serves its stale copy while Redis is down');
     t.check(catalog.status === 200 && catalog.headers['x-cache'] === 'bypass', 'the catalog is served from PostgreSQL');
     t.check(ready.status === 503, 'readiness fails while Redis is down');
-    await new Promise((r) => setTimeout(r, Math.max(0, pauseMs - top.ms - catalog.ms - again.ms - ready.ms)));
+    t.check(
+      search.status === 200 && search.headers['x-ratelimit-source'] === 'insurance',
+      'the rate limit falls back to counting in memory, and the answer says so',
+    );
+    const spent = top.ms + catalog.ms + again.ms + ready.ms + search.ms;
+    await new Promise((r) => setTimeout(r, Math.max(0, pauseMs - spent)));
   } finally {
     process.kill(pid, 'SIGCONT');
   }

@@ -84,6 +84,7 @@ export async function rateLimitStep(t: TourContext) {
     'retry-after',
   ])
     t.say(`     ${name}: ${h[name]}`);
+  t.say(`   body: ${JSON.stringify(last?.body)}`);
   t.say(
     '   One sliding log in Redis (a Lua script on its clock, exact over any 10 s) for both instances, so the limit is per',
   );
@@ -91,6 +92,7 @@ export async function rateLimitStep(t: TourContext) {
     '   client, not per instance. RateLimit-Limit/-Remaining/-Reset are the widely used fields of the earlier IETF',
   );
   t.say("   drafts; RateLimit-Policy and RateLimit are the current draft's; Retry-After says when to come back.");
+  t.say("   The route's onRequest hook is coordination's own Fastify middleware (@stratacache/coordination/fastify).");
   t.check(last?.status === 429, 'the 11th search within 10 s is refused with 429');
   t.check(allowed === 10, 'exactly 10 searches were allowed across both instances');
   t.check(

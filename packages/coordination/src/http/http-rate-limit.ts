@@ -5,8 +5,9 @@
  *
  * Headers: the IETF draft's `RateLimit-Policy` and `RateLimit` (structured
  * fields, draft-ietf-httpapi-ratelimit-headers 08 to 10), the widespread
- * `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds), and
- * `Retry-After` (seconds) on a 429.
+ * `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds),
+ * `Retry-After` (seconds) on a 429, and with `sourceHeader` who decided when
+ * Redis did not.
  */
 import { ConfigError, type StrataRedis, toMs } from '@stratacache/core-client';
 import { createRateLimiter, type RateLimiter, type RateLimiterOptions, type RateLimitResult } from '../rate-limit.js';
@@ -75,6 +76,14 @@ export interface HttpRateLimitOptions<Req extends HttpRequestLike = HttpRequestL
   standardHeaders?: boolean;
   /** Send `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds). @default true */
   legacyHeaders?: boolean;
+  /**
+   * A response header saying who decided when Redis did not: `onRedisDown`'s `'insurance'`,
+   * `'fail-open'` or `'fail-closed'` (the result's `source`). Not sent on Redis's own decisions,
+   * so its presence means the limit was not shared across instances for that request. A header
+   * name (`'X-RateLimit-Source'`), or `false` for none.
+   * @default false
+   */
+  sourceHeader?: string | false;
   /** The policy name in the IETF headers. @default the limiter's `name`, else `'default'` */
   policy?: string;
   /** HTTP status of a refusal. @default 429 */
@@ -98,6 +107,7 @@ export interface ResolvedHttpRateLimit<Req extends HttpRequestLike> {
   readonly skip: ((req: Req) => boolean | Promise<boolean>) | undefined;
   readonly standardHeaders: boolean;
   readonly legacyHeaders: boolean;
+  readonly sourceHeader: string | false;
   readonly policy: string;
   readonly statusCode: number;
   readonly body: (info: LimitedInfo<Req>) => unknown;
@@ -126,11 +136,22 @@ const HTTP_ONLY = [
   'skip',
   'standardHeaders',
   'legacyHeaders',
+  'sourceHeader',
   'policy',
   'statusCode',
   'body',
   'onLimited',
 ] as const;
+
+/** The headers the middleware sets itself (lower case): `sourceHeader` may not name one. */
+const OWN_HEADERS = new Set([
+  'ratelimit',
+  'ratelimit-policy',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+  'retry-after',
+]);
 
 /** Resolves the options once: builds the limiter, checks every HTTP option (a `ConfigError` names it). */
 export function resolveHttpRateLimit<Req extends HttpRequestLike>(
@@ -159,6 +180,16 @@ export function resolveHttpRateLimit<Req extends HttpRequestLike>(
   for (const name of ['user', 'skip', 'body', 'onLimited'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') fail(name, 'a function', options[name]);
   }
+  const sourceHeader = options.sourceHeader ?? false;
+  // An HTTP field name (RFC 9110 token); the headers the middleware sets itself would be overwritten.
+  if (
+    sourceHeader !== false &&
+    (typeof sourceHeader !== 'string' ||
+      !/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/.test(sourceHeader) ||
+      OWN_HEADERS.has(sourceHeader.toLowerCase()))
+  ) {
+    fail('sourceHeader', 'false or a header name other than the RateLimit and Retry-After headers', sourceHeader);
+  }
   const policy = options.policy ?? options.name ?? 'default';
   if (typeof policy !== 'string' || !/^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(policy)) {
     fail('policy', 'a name of 1-64 printable ASCII characters without quotes or backslashes', policy);
@@ -175,6 +206,7 @@ export function resolveHttpRateLimit<Req extends HttpRequestLike>(
     skip: options.skip,
     standardHeaders: options.standardHeaders ?? true,
     legacyHeaders: options.legacyHeaders ?? true,
+    sourceHeader,
     policy,
     statusCode,
     body: options.body ?? defaultBody,
@@ -220,6 +252,8 @@ export function rateLimitHeaders<Req extends HttpRequestLike>(
     headers.push(['RateLimit-Remaining', String(remaining)]);
     headers.push(['RateLimit-Reset', String(resetSeconds)]);
   }
+  if (resolved.sourceHeader !== false && result.source !== 'redis')
+    headers.push([resolved.sourceHeader, result.source]);
   return headers;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Logins through the sessions layer: `POST /login` (rate limited per client
- * address), `POST /logout`, `GET /me`, `GET /me/sessions` and
+ * address by coordination's Fastify middleware), `POST /logout`, `GET /me`, `GET /me/sessions` and
  * `DELETE /me/sessions/:ref` ("log out that device").
  *
  * At most 2 sessions per user (a third login evicts the least recently used);
@@ -13,7 +13,6 @@
 import { scryptSync, timingSafeEqual } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { rateLimit } from '../../rate-limit.js';
 import type { Services } from '../services.js';
 
 const COOKIE = 'sid';
@@ -47,9 +46,10 @@ export async function authRoutes(app: FastifyInstance, s: Services): Promise<voi
     return session;
   }
 
-  await app.register(async (scope) => {
-    await scope.register(rateLimit, { limiter: s.limiters.login, policy: 'login', windowSeconds: 60 });
-    scope.post<{ Body: { username?: string; password?: string } }>('/login', async (request, reply) => {
+  app.post<{ Body: { username?: string; password?: string } }>(
+    '/login',
+    { onRequest: s.rateLimits.login },
+    async (request, reply) => {
       const { username, password } = request.body ?? {};
       if (typeof username !== 'string' || typeof password !== 'string')
         return reply.code(400).send({ error: 'bad-request', message: 'send {"username": ..., "password": ...}' });
@@ -78,8 +78,8 @@ export async function authRoutes(app: FastifyInstance, s: Services): Promise<voi
             ? `the limit is 2 devices: your least recently used session was logged out`
             : 'logged in; the session lives in Redis and works on both instances',
       };
-    });
-  });
+    },
+  );
 
   app.post('/logout', async (request, reply) => {
     const id = request.cookies[COOKIE];

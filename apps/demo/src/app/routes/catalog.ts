@@ -1,6 +1,7 @@
 /**
  * The catalog, read through sql-cache: `GET /products`, `GET /products/:id`,
- * `GET /search` (rate limited), and `PUT /products/:id`, a write in a
+ * `GET /search` (rate limited: 10 per 10 s per client address, by
+ * coordination's Fastify middleware), and `PUT /products/:id`, a write in a
  * transaction whose tables are invalidated on every instance after COMMIT.
  *
  * Every read answers with `x-cache` (hit, miss or bypass: what sql-cache did),
@@ -9,7 +10,6 @@
  * `POST /cache/invalidate` invalidates tables by hand (sql-cache's `invalidateTables`).
  */
 import type { FastifyInstance } from 'fastify';
-import { rateLimit } from '../../rate-limit.js';
 import { cacheHeaders, observe, wantsBypass } from '../cache-status.js';
 import type { Services } from '../services.js';
 import { withStockLock } from './stock-lock.js';
@@ -117,9 +117,10 @@ export async function catalogRoutes(app: FastifyInstance, s: Services): Promise<
     return { instance: s.config.instance, invalidated: tables, note: 'on every instance: Redis tag times and the bus' };
   });
 
-  await app.register(async (scope) => {
-    await scope.register(rateLimit, { limiter: s.limiters.search, policy: 'search', windowSeconds: 10 });
-    scope.get<{ Querystring: { q?: string; cache?: string } }>('/search', async (request, reply) => {
+  app.get<{ Querystring: { q?: string; cache?: string } }>(
+    '/search',
+    { onRequest: s.rateLimits.search },
+    async (request, reply) => {
       const q = (request.query.q ?? '').trim();
       if (!q) return reply.code(400).send({ error: 'bad-request', message: 'q is required: /search?q=coffee' });
       const bypass = wantsBypass(request.query, request.headers);
@@ -130,8 +131,8 @@ export async function catalogRoutes(app: FastifyInstance, s: Services): Promise<
       });
       cacheHeaders(reply, observed, 'sql');
       return { instance: s.config.instance, q, results: observed.value.rows };
-    });
-  });
+    },
+  );
 }
 
 function validateUpdate(
