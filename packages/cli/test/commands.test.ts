@@ -10,8 +10,12 @@ import { createCache } from '@stratacache/patterns';
 import { json, msgpack } from '@stratacache/serializers';
 import { createSessionManager } from '@stratacache/sessions';
 import { eventually, startRedisServer, testRedisUrl } from '@stratacache/test-utils';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { stratacache } from './cli.js';
+
+// Each test spawns the bin several times under tsx (a second each on an idle machine, several with
+// both cores busy): the default 20 s per test is the idle machine's budget, not a loaded one's.
+vi.setConfig({ testTimeout: 90_000 });
 
 const prefix = `t-cli-${randomBytes(4).toString('hex')}`;
 const env = { REDIS_URL: testRedisUrl(), REDIS_NS: prefix };

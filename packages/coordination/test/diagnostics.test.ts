@@ -78,7 +78,9 @@ describe('coordination diagnostics', () => {
         await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
         return 'done';
       },
-      { ttl: 300 },
+      // Long enough that the TTL cannot run out on a busy machine before the watchdog's extend
+      // finds the key gone (which would report 'expired', a different loss).
+      { ttl: 1500 },
     );
     expect(result).toMatchObject({ acquired: true, lost: true });
     const lost = on(CoordinationChannels.lockLost);
