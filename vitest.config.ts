@@ -42,7 +42,7 @@ function sourceAliases(): { find: RegExp; replacement: string }[] {
 /**
  * `IOREDIS=5`: every `import ... from 'ioredis'` of the sources and tests resolves to ioredis 5
  * (the root devDependency `ioredis5`, an npm alias), so the same suite proves the peer range
- * `^5.6.0 || ^6.0.0`. Child processes started by tests (fixtures under tsx) still load ioredis 6.
+ * `^5.9.0 || ^6.0.0`. Child processes started by tests (fixtures under tsx) still load ioredis 6.
  */
 function ioredisAlias(): { find: RegExp; replacement: string }[] {
   if (process.env.IOREDIS === undefined || process.env.IOREDIS === '6') return [];

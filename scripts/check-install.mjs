@@ -106,7 +106,7 @@ try {
           '--loglevel=error',
           '--no-package-lock',
           ...tarballs.map((t) => join(tarballDir, t)),
-          `ioredis@^${major === 5 ? '5.6.0' : '6.0.0'}`,
+          `ioredis@^${major === 5 ? '5.9.0' : '6.0.0'}`,
           ...tools,
         ],
         { cwd: scratch, stdio: ['ignore', 'inherit', 'inherit'] },

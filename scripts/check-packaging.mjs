@@ -38,7 +38,7 @@ if (JSON.stringify(manifest.files) !== '["dist"]') fail('files must be ["dist"]'
 if (manifest.type !== 'module') fail('type must be "module"');
 // One supported ioredis range for every layer: a package left on an older range breaks installs next to
 // the others (npm refuses the tree), which only the install check would otherwise catch.
-const IOREDIS_RANGE = '^5.6.0 || ^6.0.0';
+const IOREDIS_RANGE = '^5.9.0 || ^6.0.0';
 if (manifest.peerDependencies?.ioredis !== undefined && manifest.peerDependencies.ioredis !== IOREDIS_RANGE)
   fail(
     `peerDependencies.ioredis must be "${IOREDIS_RANGE}" like every layer's; got "${manifest.peerDependencies.ioredis}"`,
