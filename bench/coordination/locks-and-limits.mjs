@@ -15,35 +15,13 @@
  *   pnpm --filter @stratacache/bench coordination
  * Env: ROUNDS (default 7), CELL_MS (default 400 per cell per round), ONLY (regex on cell names).
  */
-import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { createLocks, createRateLimiter } from '@stratacache/coordination';
 import { createRedis } from '@stratacache/core-client';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { Mutex } from 'redis-semaphore';
-
-async function startServer() {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => {} };
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 50 });
-  probe.on('error', () => {});
-  for (let i = 0; i < 100; i++) {
-    try {
-      await probe.connect();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  probe.disconnect();
-  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill() };
-}
+import { startServer } from '../lib/redis-server.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const CELL_MS = Number(process.env.CELL_MS ?? 400);
@@ -189,7 +167,7 @@ for (const algorithm of Object.keys(ours)) {
 // Timed here, not in a unit test: on a machine with both cores busy the event loop alone can pass
 // 250 ms (the test asserts the structure: one EVALSHA per call, no EVAL, no NOSCRIPT).
 {
-  const fresh = await startServer();
+  const fresh = await startServer({ private: true });
   const client = createRedis({ url: fresh.url, prefix: RUN });
   await client.client.ping();
   const burstLimiter = createRateLimiter(client, { limit: 1000, window: '1m', name: 'burst' });

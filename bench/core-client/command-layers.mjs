@@ -12,33 +12,9 @@
  * ROUNDS. Instruction counts (independent of the machine's load):
  *   node lib/instructions.mjs core-client/command-layers.mjs 'CELL=raw GET' 'CELL=redis.run GET' -- N=3000
  */
-import { spawn } from 'node:child_process';
 import { createRedis, defineScript } from '@stratacache/core-client';
 import { Redis } from 'ioredis';
-
-async function startServer() {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => {} };
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 50 });
-  probe.on('error', () => {});
-  for (let i = 0; i < 100; i++) {
-    try {
-      await probe.connect();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  probe.disconnect();
-  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill() };
-}
+import { startServer } from '../lib/redis-server.mjs';
 
 const MODE = process.env.MODE ?? 'seq';
 const ROUNDS = Number(process.env.ROUNDS ?? 9);

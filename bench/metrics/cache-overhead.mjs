@@ -16,41 +16,15 @@
  * of other processes on a shared machine moves them less than wall time.
  * The overhead is the median over rounds of (off rate / on rate - 1).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRedis } from '@stratacache/core-client';
 import { registerMetrics } from '@stratacache/metrics';
 import { createCache } from '@stratacache/patterns';
-import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
+import { startServer } from '../lib/redis-server.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const CELL_MS = Number(process.env.CELL_MS ?? 400);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function startServer() {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => {} };
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50 });
-  probe.on('error', () => {});
-  for (let i = 0; i < 100; i++) {
-    try {
-      await probe.connect();
-      break;
-    } catch {
-      await sleep(50);
-    }
-  }
-  probe.disconnect();
-  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill() };
-}
 
 const server = await startServer();
 process.once('exit', () => server.stop());

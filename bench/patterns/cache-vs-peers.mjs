@@ -18,7 +18,7 @@
  * 25 ms slices that alternate between the libraries), ONLY (regex on scenario names).
  */
 import assert from 'node:assert/strict';
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -36,6 +36,7 @@ import { Cacheable, CacheableMemory } from 'cacheable';
 import { Redis } from 'ioredis';
 import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
+import { startServer } from '../lib/redis-server.mjs';
 
 const FACTORY_MS = 20;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -85,28 +86,6 @@ function stopOnExit(server) {
 }
 
 // ------------------------------------------------------------------ main
-
-async function startServer() {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => {} };
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50 });
-  probe.on('error', () => {});
-  for (let i = 0; i < 100; i++) {
-    try {
-      await probe.connect();
-      break;
-    } catch {
-      await sleep(50);
-    }
-  }
-  probe.disconnect();
-  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill() };
-}
 
 /** A JSON value of about `bytes` bytes, shaped like an API record. */
 function makeValue(bytes) {

@@ -11,37 +11,12 @@
  *   node lib/instructions.mjs patterns/hot-path.mjs 'CELL=raw get + JSON.parse' 'CELL=cache.get (batched, default)' -- N=300
  * (N is the number of cell calls; a call is 100 operations in MODE=par, 1 in MODE=seq.)
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRedis } from '@stratacache/core-client';
 import { createCache } from '@stratacache/patterns';
 import { json } from '@stratacache/serializers';
 import { Redis } from 'ioredis';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function startServer() {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => {} };
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50 });
-  probe.on('error', () => {});
-  for (let i = 0; i < 100; i++) {
-    try {
-      await probe.connect();
-      break;
-    } catch {
-      await sleep(50);
-    }
-  }
-  probe.disconnect();
-  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill() };
-}
+import { startServer } from '../lib/redis-server.mjs';
 
 const MODE = process.env.MODE ?? 'par';
 const server = await startServer();

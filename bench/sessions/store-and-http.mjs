@@ -20,7 +20,7 @@
  *   pnpm --filter @stratacache/bench sessions
  * Env: ROUNDS (default 5), CELL_MS (default 300), CONCURRENCY (HTTP requests in flight, default 16), ONLY (store|http).
  */
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import os from 'node:os';
@@ -33,8 +33,8 @@ import express from 'express';
 import session from 'express-session';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
+import { startServer } from '../lib/redis-server.mjs';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const IDLE_S = 1800;
 const SECRET = 'a session secret of at least thirty-two bytes, for the bench';
 const sampleData = (i) => ({
@@ -109,28 +109,6 @@ if (process.argv[2] === 'servers') {
   process.send({ type: 'ready', ports });
 } else {
   await main();
-}
-
-async function startServer() {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => {} };
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50 });
-  probe.on('error', () => {});
-  for (let i = 0; i < 100; i++) {
-    try {
-      await probe.connect();
-      break;
-    } catch {
-      await sleep(50);
-    }
-  }
-  probe.disconnect();
-  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill() };
 }
 
 function median(xs) {

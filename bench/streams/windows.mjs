@@ -11,38 +11,14 @@
  *   pnpm --filter @stratacache/bench streams
  * EVENTS (default 300000) and READ (entries per XREADGROUP, default 2000) change the run.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRedis } from '@stratacache/core-client';
 import { createWindowAggregator, RedisStreamSource } from '@stratacache/streams';
 import { Redis } from 'ioredis';
+import { startServer } from '../lib/redis-server.mjs';
 
 const EVENTS = Number(process.env.EVENTS ?? 300_000);
 const READ = Number(process.env.READ ?? 2000);
-
-async function startServer() {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => {} };
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 50 });
-  probe.on('error', () => {});
-  for (let i = 0; i < 100; i++) {
-    try {
-      await probe.connect();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  probe.disconnect();
-  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill() };
-}
 
 const server = await startServer();
 const prefix = `wb${randomBytes(4).toString('hex')}`;
