@@ -29,6 +29,7 @@ export type {
   InvalidationStrategy,
   InvalidatorOptions,
   TagMode,
+  Verdict,
 } from './invalidator.js';
 export { createInvalidator, Invalidator } from './invalidator.js';
 export type { ResolvedInvalidatorOptions } from './invalidator-options.js';

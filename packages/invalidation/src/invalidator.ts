@@ -37,16 +37,10 @@ import {
   resolveInvalidatorOptions,
   type TagMode,
 } from './invalidator-options.js';
+import { type EntryStamp, InvalidationTimes, type Verdict } from './times.js';
 
 export type { InvalidatorOptions, TagMode } from './invalidator-options.js';
-
-/** An entry as the cache stored it: when it was written and with which tags. */
-export interface EntryStamp {
-  key: string;
-  /** ms since the epoch. */
-  writtenAt: number;
-  tags?: readonly string[];
-}
+export type { EntryStamp, Verdict } from './times.js';
 
 /**
  * What `invalidate()` returns: `keys` and `dependents` count keys affected
@@ -73,16 +67,9 @@ export class Invalidator {
   readonly options: ResolvedInvalidatorOptions;
   private readonly bus: InvalidationBus | undefined;
   private readonly markerTtlMs: number;
-  private readonly tagCacheMs: number;
   /** Bookkeeping keys live in a child namespace, out of reach of prefix and pattern deletes. */
   private readonly meta: KeyBuilder;
-  // Local copies of invalidation times, kept fresh by the bus and re-read after tagCacheTtl.
-  private readonly tagDeleted = new Map<string, number>();
-  private readonly tagExpired = new Map<string, number>();
-  private readonly keyExpired = new Map<string, number>();
-  // When each tag (`t:`) or key (`k:`) time was last read from Redis, and reads in flight.
-  private readonly loadedAt = new Map<string, number>();
-  private readonly loading = new Map<string, Promise<(number | undefined)[]>>();
+  private readonly times: InvalidationTimes;
   private unregister: (() => void) | undefined;
   private unregisterTarget: (() => void) | undefined;
 
@@ -96,21 +83,22 @@ export class Invalidator {
     this.bus = this.options.bus;
     this.tagMode = this.options.tags;
     this.markerTtlMs = this.options.markerTtlMs;
-    this.tagCacheMs = this.options.tagCacheTtlMs;
     this.meta = this.keys.child('inv');
+    this.times = new InvalidationTimes(redis, this.meta, this.options.tagCacheTtlMs);
     // Keep the local copies of tag and key times current from other instances.
     this.unregister = this.bus?.onInvalidation((event) => {
       if (event.local || (event.namespace !== this.namespace && event.namespace !== '*')) return;
+      const { times } = this;
       const map =
         event.op === 'dt'
-          ? this.tagDeleted
+          ? times.tagDeleted
           : event.op === 'et'
-            ? this.tagExpired
+            ? times.tagExpired
             : event.op === 'ek'
-              ? this.keyExpired
+              ? times.keyExpired
               : undefined;
-      if (map) for (const item of event.items) remember(map, item, event.at);
-      if (event.op === 'c') this.forgetTimes();
+      if (map) times.learn(map, event.items, event.at);
+      if (event.op === 'c') times.forget();
     });
     // After a gap (resubscribe, lost messages) the cached times cannot be trusted: read them again.
     // Only then: the other operations are followed above, and a target without a handler for an
@@ -123,7 +111,7 @@ export class Invalidator {
       deleteLocalByPrefix: followed,
       deleteLocalByTags: followed,
       expireLocalByTags: followed,
-      clearLocal: () => this.forgetTimes(),
+      clearLocal: () => this.times.forget(),
     });
   }
 
@@ -138,7 +126,7 @@ export class Invalidator {
    * a write-back of a value loaded before the tag was invalidated.
    */
   tagTimeKeys(tag: string): [deleted: string, expired: string] {
-    return [this.tagTimeKey(tag, 'deleted'), this.tagTimeKey(tag, 'expired')];
+    return [this.times.tagTimeKey(tag, 'deleted'), this.times.tagTimeKey(tag, 'expired')];
   }
 
   /**
@@ -149,14 +137,6 @@ export class Invalidator {
    */
   namespaceTimeKey(): string {
     return this.meta.key('nstime', 'all');
-  }
-
-  private tagTimeKey(tag: string, kind: 'deleted' | 'expired'): string {
-    return this.meta.key('tagtime', kind, tag);
-  }
-
-  private keyTimeKey(key: string): string {
-    return this.meta.key('keytime', key);
   }
 
   private depsKey(parent: string): string {
@@ -202,22 +182,18 @@ export class Invalidator {
    * Judges an entry read from Redis: `deleted` (treat as a miss), `stale`
    * (serve only as a grace / fail-safe value) or `fresh`.
    */
-  async judge(entry: EntryStamp): Promise<'fresh' | 'stale' | 'deleted'> {
-    const tags = entry.tags ?? [];
-    // The times read now count even if a gap makes us forget the cached ones meanwhile.
-    const read = await this.loadTimes(tags, [entry.key]);
-    // An invalidation at or after the entry's as-of time wins (a tie counts: the safe side).
-    const after = (map: Map<string, number>, item: string) => {
-      const at = Math.max(
-        map.get(item) ?? Number.NEGATIVE_INFINITY,
-        read.get(map)?.get(item) ?? Number.NEGATIVE_INFINITY,
-      );
-      return at >= entry.writtenAt;
-    };
-    if (tags.some((tag) => after(this.tagDeleted, tag))) return 'deleted';
-    if (after(this.keyExpired, entry.key)) return 'stale';
-    if (tags.some((tag) => after(this.tagExpired, tag))) return 'stale';
-    return 'fresh';
+  judge(entry: EntryStamp): Promise<Verdict> {
+    return this.times.judge(entry);
+  }
+
+  /**
+   * {@link judge} without a round trip: the verdict when every time it needs
+   * was read within `tagCacheTtl` (the bus keeps them current meanwhile),
+   * else `undefined` (call `judge`). A cache's hot hit path judges
+   * synchronously this way, without building marker keys or awaiting.
+   */
+  judgeCached(entry: EntryStamp): Verdict | undefined {
+    return this.times.judgeCached(entry);
   }
 
   /** Deletes `keys` in Redis, then tells every instance. Resolves how many existed. */
@@ -239,9 +215,9 @@ export class Invalidator {
     if (keys.length === 0) return 0;
     const now = await this.markerTime();
     await this.redis.run('set', async (c) => {
-      await Promise.all(keys.map((key) => c.set(this.keyTimeKey(key), String(now), 'PX', this.markerTtlMs)));
+      await Promise.all(keys.map((key) => c.set(this.times.keyTimeKey(key), String(now), 'PX', this.markerTtlMs)));
     });
-    for (const key of keys) remember(this.keyExpired, key, now);
+    this.times.learn(this.times.keyExpired, keys, now);
     await this.bus?.publish('ek', this.namespace, [...keys], now);
     return this.done('expire', 'key', keys.length);
   }
@@ -409,7 +385,7 @@ export class Invalidator {
   async clear(): Promise<number> {
     const at = await this.markNamespace();
     const removed = await this.redis.unlinkMatching(this.keys.all());
-    this.forgetTimes();
+    this.times.forget();
     await this.bus?.publish('c', this.namespace, null, at);
     return this.done('delete', 'namespace', removed);
   }
@@ -424,13 +400,6 @@ export class Invalidator {
   close(): void {
     this.unregister?.();
     this.unregisterTarget?.();
-  }
-
-  private forgetTimes(): void {
-    this.tagDeleted.clear();
-    this.tagExpired.clear();
-    this.keyExpired.clear();
-    this.loadedAt.clear();
   }
 
   /**
@@ -454,94 +423,11 @@ export class Invalidator {
   private async recordTagTimes(tags: readonly string[], kind: 'deleted' | 'expired'): Promise<number> {
     const at = await this.markerTime();
     await this.redis.run('set', async (c) => {
-      await Promise.all(tags.map((tag) => c.set(this.tagTimeKey(tag, kind), String(at), 'PX', this.markerTtlMs)));
+      await Promise.all(tags.map((tag) => c.set(this.times.tagTimeKey(tag, kind), String(at), 'PX', this.markerTtlMs)));
     });
-    const map = kind === 'deleted' ? this.tagDeleted : this.tagExpired;
-    for (const tag of tags) remember(map, tag, at);
+    this.times.learn(kind === 'deleted' ? this.times.tagDeleted : this.times.tagExpired, tags, at);
     return at;
   }
-
-  /**
-   * Reads the invalidation times of `tags` and `keys` not read within
-   * tagCacheTtl: one read per item at a time, marked loaded only once it
-   * succeeded. Between reads the bus keeps them current, so a cache judging
-   * the same hot key on every read does not pay a round trip each time.
-   */
-  private async loadTimes(
-    tags: readonly string[],
-    keys: readonly string[],
-  ): Promise<Map<Map<string, number>, Map<string, number>>> {
-    const wanted: Array<[string, TimeReads]> = [
-      ...tags.map((tag): [string, TimeReads] => [
-        `t:${tag}`,
-        [
-          [this.tagTimeKey(tag, 'deleted'), this.tagDeleted, tag],
-          [this.tagTimeKey(tag, 'expired'), this.tagExpired, tag],
-        ],
-      ]),
-      ...keys.map((key): [string, TimeReads] => [`k:${key}`, [[this.keyTimeKey(key), this.keyExpired, key]]]),
-    ];
-    const now = Date.now();
-    const read = new Map<Map<string, number>, Map<string, number>>();
-    await Promise.all(
-      wanted
-        .filter(
-          ([id]) =>
-            this.tagCacheMs === 0 || now - (this.loadedAt.get(id) ?? Number.NEGATIVE_INFINITY) >= this.tagCacheMs,
-        )
-        .map(async ([id, reads]) => {
-          let loading = this.loading.get(id);
-          if (!loading) {
-            loading = this.readTimes(reads).then((values) => {
-              remember(this.loadedAt, id, Date.now());
-              return values;
-            });
-            const settled = loading.finally(() => this.loading.delete(id));
-            settled.catch(() => {});
-            this.loading.set(id, loading);
-          }
-          const values = await loading;
-          reads.forEach(([, map, item], i) => {
-            const value = values[i];
-            if (value === undefined) return;
-            let times = read.get(map);
-            if (!times) {
-              times = new Map();
-              read.set(map, times);
-            }
-            times.set(item, value);
-          });
-        }),
-    );
-    return read;
-  }
-
-  /** Reads marker times and remembers them; resolves each (undefined where none is set). */
-  private async readTimes(wanted: TimeReads): Promise<(number | undefined)[]> {
-    const values = await this.redis.getMany(wanted.map(([k]) => k));
-    return wanted.map(([, map, item], i) => {
-      const value = values[i];
-      if (!value) return undefined;
-      const at = Number(value.toString());
-      remember(map, item, at);
-      return at;
-    });
-  }
-}
-
-/** Marker reads of one tag or key: the Redis key, the map it is cached in, the tag or key. */
-type TimeReads = Array<[string, Map<string, number>, string]>;
-
-/** Most tags and keys whose times are cached in process; the oldest are forgotten first. */
-const MAX_CACHED = 100_000;
-
-/** Keeps the newest time of `item`, bounded in size. */
-function remember(map: Map<string, number>, item: string, at: number): void {
-  const current = map.get(item);
-  if (current !== undefined && current >= at) return;
-  map.delete(item);
-  map.set(item, at);
-  if (map.size > MAX_CACHED) map.delete(map.keys().next().value as string);
 }
 
 /**

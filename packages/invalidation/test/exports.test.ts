@@ -52,6 +52,7 @@ const SURFACE: PublicSurface = {
       'ResolvedSmartInvalidationOptions',
       'SmartInvalidationOptions',
       'TagMode',
+      'Verdict',
       'WireMessage',
     ],
   },

@@ -97,10 +97,15 @@ describe('tags: deleteByTag and expireByTag are two verbs with two meanings', ()
     const a = createInvalidator(client({ prefix }), { namespace: 'cache', tags: 'lazy', bus: busA });
     const b = createInvalidator(redisB, { namespace: 'cache', tags: 'lazy', bus: busB });
     const entry = await write(b, 'x', ['news']);
+    expect(b.judgeCached(entry)).toBeUndefined(); // nothing read yet: the caller must judge() (one read)
     expect(await b.judge(entry)).toBe('fresh'); // B has now cached the tag times
+    expect(b.judgeCached(entry)).toBe('fresh'); // and judges without a round trip
     await tick();
     await a.expireByTag(['news']);
-    await eventually(async () => (await b.judge(entry)) === 'stale');
+    await eventually(async () => b.judgeCached(entry) === 'stale'); // learnt from the bus
+    expect(await b.judge(entry)).toBe('stale');
+    await a.deleteByTag(['news']);
+    await eventually(async () => b.judgeCached(entry) === 'deleted');
   });
 });
 
@@ -207,6 +212,7 @@ describe('cached tag times', () => {
     const b = createInvalidator(client({ prefix }), { namespace: 'cache', tags: 'lazy' });
     const entry = { key: 'k', writtenAt: Date.now() - 1000, tags: ['news'] };
     expect(await b.judge(entry)).toBe('fresh');
+    expect(b.judgeCached(entry)).toBeUndefined(); // no bus: a cached time could be out of date
     await a.expireByTag(['news']);
     expect(await b.judge(entry)).toBe('stale');
   });

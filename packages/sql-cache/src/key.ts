@@ -2,12 +2,13 @@
  * Cache keys of query results: the first table, then the SHA-256 of the
  * dialect, the normalized SQL text and the parameters with their types.
  *
- * Parameters are encoded as `[type, value]` pairs before canonical JSON, so
- * values JSON would confuse stay apart: `1` and `'1'`, `1n` and `1`, a Date and
- * its ISO string, a Buffer and its base64, `undefined` and `null`, NaN and
- * null. Object keys are sorted (core-client's canonical JSON), so `{a, b}` and
- * `{b, a}` share a key.
+ * Parameters are encoded as `[type, value]` pairs before JSON, so values JSON
+ * would confuse stay apart: `1` and `'1'`, `1n` and `1`, a Date and its ISO
+ * string, a Buffer and its base64, `undefined` and `null`, NaN and null.
+ * Objects become `[key, value]` pairs sorted by key, so `{a, b}` and `{b, a}`
+ * share a key.
  */
+import { createHash } from 'node:crypto';
 import { hashParams, KeyError } from '@stratacache/core-client';
 
 /** A parameter as it goes into the hash: `[type, value]`. */
@@ -42,9 +43,13 @@ export function encodeParam(value: unknown, path = '$', seen: Set<object> = new 
             `Cannot key a ${kind} query parameter at ${path}: pass strings, numbers, bigints, booleans, null, Dates, Buffers, arrays or plain objects`,
           );
         }
-        const out: Record<string, Encoded> = {};
-        for (const [k, v] of Object.entries(value)) out[k] = encodeParam(v, `${path}.${k}`, seen);
-        return ['o', out];
+        // Sorted [key, value] pairs, not an object: canonical whatever the insertion order, and an own
+        // `__proto__` key (JSON.parse makes one) stays data instead of setting a prototype.
+        const pairs: Array<[string, Encoded]> = [];
+        for (const k of Object.keys(value).sort()) {
+          pairs.push([k, encodeParam((value as Record<string, unknown>)[k], `${path}.${k}`, seen)]);
+        }
+        return ['o', pairs];
       } finally {
         seen.delete(value);
       }
@@ -54,9 +59,33 @@ export function encodeParam(value: unknown, path = '$', seen: Set<object> = new 
   }
 }
 
-/** The SHA-256 (hex) identifying a query: dialect, normalized text and typed parameters. */
-export function queryHash(dialect: string, normalizedSql: string, params: readonly unknown[]): string {
-  return hashParams([dialect, normalizedSql, params.map((p, i) => encodeParam(p, `params[${i}]`))]);
+/**
+ * The SHA-256 (hex) of a query's shape: its dialect and normalized text. The
+ * read path computes it once per distinct SQL text (it is memoized with the
+ * parse), so a repeated query hashes only its parameters.
+ */
+export function shapeHash(dialect: string, normalizedSql: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify([dialect, normalizedSql]))
+    .digest('hex');
+}
+
+/**
+ * The SHA-256 (hex) identifying a query: dialect, normalized text and typed
+ * parameters. Without parameters it is the shape's hash; with them, the hash
+ * of the shape's hash (fixed length) followed by the JSON of the typed
+ * parameters, which is already canonical (objects are sorted pairs, and every
+ * value is a string, a finite number, a boolean or null).
+ */
+export function queryHash(
+  dialect: string,
+  normalizedSql: string,
+  params: readonly unknown[],
+  shape: string = shapeHash(dialect, normalizedSql),
+): string {
+  if (params.length === 0) return shape;
+  const typed = JSON.stringify(params.map((p, i) => encodeParam(p, `params[${i}]`)));
+  return createHash('sha256').update(shape).update(typed).digest('hex');
 }
 
 /** The SHA-256 (hex) of a `getDataFromTable` call: columns and the `where` object, canonically. */

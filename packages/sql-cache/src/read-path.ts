@@ -5,7 +5,8 @@
  * parameters, tagged with every table read.
  */
 import { ConfigError, toMs } from '@stratacache/core-client';
-import { entryKey, queryHash } from './key.js';
+import type { Memo } from './analyses.js';
+import { entryKey, queryHash, shapeHash } from './key.js';
 import type { QueryOptions, QueryResult, SqlCache } from './sql-cache.js';
 import { ALL_TAG, tableTag } from './tags.js';
 import type { Context } from './transaction.js';
@@ -17,7 +18,7 @@ export async function read(
   sql: string,
   params: readonly unknown[],
   options: QueryOptions,
-  normalized: string,
+  memo: Pick<Memo, 'normalized' | 'shape'>,
   named: readonly string[],
 ): Promise<QueryResult> {
   if (!owner.views.ready) await owner.views.load(owner.db);
@@ -31,7 +32,8 @@ export async function read(
     owner.counters.lookup(tables, 'bypass');
     return { rows: result.rows, rowCount: result.rowCount, source: 'db' };
   }
-  const key = entryKey(tables[0], queryHash(owner.dialect, normalized, params));
+  memo.shape ??= shapeHash(owner.dialect, memo.normalized);
+  const key = entryKey(tables[0], queryHash(owner.dialect, memo.normalized, params, memo.shape));
   const tags = [...tables.map(tableTag), ALL_TAG, ...(options.tags ?? [])];
   const { value, source } = await owner.cached(
     tables,

@@ -6,11 +6,10 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Duration, StrataRedis } from '@stratacache/core-client';
 import { type Cache, PatternsChannels } from '@stratacache/patterns';
-import { LRUCache } from 'lru-cache';
+import { Analyses, type Memo } from './analyses.js';
 import { Counters, listening, publish, type SqlCacheStats } from './diagnostics.js';
 import type { SqlDriver, SqlResult } from './driver.js';
 import { Horizons } from './horizon.js';
-import { normalizeSql } from './normalize.js';
 import {
   installNotifyTriggers,
   listenForChanges,
@@ -19,7 +18,7 @@ import {
   uninstallNotifyTriggers,
 } from './notify.js';
 import { type ResolvedSqlCacheOptions, resolveSqlCacheOptions, type SqlCacheOptions, tableId } from './options.js';
-import { ALL_TABLES, type Analysis, type SqlParser, type Statement } from './parse/analysis.js';
+import { ALL_TABLES, type Statement } from './parse/analysis.js';
 import { read } from './read-path.js';
 import { type Fetcher, getDataFromTable, type Where } from './seed.js';
 import { openSession, runTransaction, type SqlSession, type SqlTransaction } from './session.js';
@@ -57,12 +56,6 @@ export interface SqlQueryable {
   ): Promise<QueryResult<Row>>;
 }
 
-/** The analysis of one SQL text, memoized. */
-interface Memo {
-  analysis: Analysis;
-  normalized: string;
-}
-
 const READ_KEYWORDS = /^\s*\(*\s*(select|values|table|show|describe|desc|explain)\b/i;
 const WRITE_WORDS =
   /\b(insert|update|delete|merge|truncate|replace|alter|drop|create|call|do|copy|grant|execute|upsert|load)\b/i;
@@ -78,10 +71,7 @@ export class SqlCache implements SqlQueryable {
   /** @internal */ readonly cache: Cache<unknown>;
   /** @internal */ readonly main: Context;
   private readonly redis: StrataRedis | undefined;
-  private readonly parser: SqlParser | undefined;
-  private parserReady = false;
-  private parserLoading: Promise<void> | undefined;
-  private readonly memo: LRUCache<string, Memo>;
+  private readonly analyses: Analyses;
   /** @internal */ readonly views: Views;
   private readonly redisErrors = new Set<string>();
   private readonly onPatternsError: (message: unknown) => void;
@@ -96,8 +86,7 @@ export class SqlCache implements SqlQueryable {
     this.db = options.db;
     this.cache = options.cache;
     this.redis = options.redis;
-    this.parser = this.options.parser;
-    this.memo = new LRUCache({ max: this.options.parseCacheSize });
+    this.analyses = new Analyses(this.options.parser, this.dialect, this.options.parseCacheSize);
     this.main = { executor: this.db, tx: undefined, tracksText: this.db.pinned };
     const horizon = this.options.horizon;
     this.horizons = new Horizons(
@@ -232,7 +221,7 @@ export class SqlCache implements SqlQueryable {
 
   /** Counters since creation, per table and by reason. */
   stats(): SqlCacheStats {
-    return this.counters.snapshot(this.memo.size);
+    return this.counters.snapshot(this.analyses.size);
   }
 
   /** Reads the database's views again (after DDL made elsewhere). */
@@ -262,13 +251,13 @@ export class SqlCache implements SqlQueryable {
     if (typeof sql !== 'string' || sql.trim() === '') throw new TypeError('query: sql must be a non-empty string');
     if (!Array.isArray(params)) throw new TypeError('query: params must be an array');
     // A repeated text is one LRU lookup, without an extra await.
-    const memo = this.memo.get(sql) ?? (await this.analyze(sql));
+    const memo = this.analyses.get(sql) ?? (await this.analyses.analyze(sql));
     const explicit = options.tables?.map((t) => this.table(t));
     if (!memo.analysis.ok) {
       this.counters.parseFailed(memo.analysis.reason, this.dialect);
       const looksWrite = !READ_KEYWORDS.test(sql) || WRITE_WORDS.test(sql);
       if (looksWrite) return write(this, ctx, sql, params, explicit ?? [ALL_TABLES]);
-      if (explicit || options.tags) return read(this, ctx, sql, params, options, memo.normalized, explicit ?? []);
+      if (explicit || options.tags) return read(this, ctx, sql, params, options, memo, explicit ?? []);
       return this.uncached(ctx, sql, params, 'unparseable', []);
     }
     const statements = memo.analysis.statements;
@@ -276,7 +265,7 @@ export class SqlCache implements SqlQueryable {
       const s = statements[0] as Statement;
       switch (s.kind) {
         case 'read':
-          return read(this, ctx, sql, params, options, memo.normalized, explicit ?? s.tables.map((t) => this.table(t)));
+          return read(this, ctx, sql, params, options, memo, explicit ?? this.readTables(memo, s));
         case 'uncacheable':
           return this.uncached(ctx, sql, params, s.reason, s.tables);
         case 'write':
@@ -288,6 +277,12 @@ export class SqlCache implements SqlQueryable {
       }
     }
     return several(this, ctx, sql, params, statements, explicit);
+  }
+
+  /** A single read statement's tables under the `schemas` option, mapped once per SQL text. */
+  private readTables(memo: Memo, statement: Extract<Statement, { kind: 'read' }>): string[] {
+    memo.tables ??= statement.tables.map((t) => this.table(t));
+    return memo.tables;
   }
 
   /** @internal Invalidates `tables` (`'*'`: all) through the Cache: Redis tag times and the bus. */
@@ -409,24 +404,6 @@ export class SqlCache implements SqlQueryable {
   async execute(ctx: Context, sql: string, params: readonly unknown[]): Promise<QueryResult> {
     const result = await ctx.executor.query(sql, params);
     return { rows: result.rows, rowCount: result.rowCount, source: 'db' };
-  }
-
-  // ------------------------------------------------------------------ parsing
-
-  private async analyze(sql: string): Promise<Memo> {
-    const known = this.memo.get(sql);
-    if (known) return known;
-    const parser = this.parser;
-    if (parser && !this.parserReady) {
-      this.parserLoading ??= parser.load().then(() => {
-        this.parserReady = true;
-      });
-      await this.parserLoading;
-    }
-    const analysis: Analysis = parser ? parser.analyze(sql) : { ok: false, reason: 'no-parser' };
-    const memo: Memo = { analysis, normalized: normalizeSql(sql, this.dialect) };
-    this.memo.set(sql, memo);
-    return memo;
   }
 
   private scheduleRetry(): void {

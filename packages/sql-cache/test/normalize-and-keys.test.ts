@@ -1,6 +1,6 @@
 /** Normalization and keys: the same query shares an entry, different ones never do. */
 import { describe, expect, it } from 'vitest';
-import { encodeParam, normalizeSql, queryHash } from '../src/index.js';
+import { encodeParam, normalizeSql, queryHash, shapeHash } from '../src/index.js';
 
 describe('normalizeSql', () => {
   it('collapses whitespace outside literals and drops trailing semicolons', () => {
@@ -66,6 +66,19 @@ describe('keys', () => {
       queryHash('postgres', 'q', [{ b: [2, { d: 4, c: 3 }], a: 1 }]),
     );
     expect(encodeParam(new Uint8Array([97]))).toEqual(encodeParam(Buffer.from('a')));
+  });
+
+  it('keeps an own __proto__ key (as JSON.parse makes it) apart from an empty object', () => {
+    const parsed = JSON.parse('{"__proto__": 1}');
+    expect(queryHash('postgres', 'q', [parsed])).not.toBe(queryHash('postgres', 'q', [{}]));
+  });
+
+  it('hashes the shape once: the memoized shape gives the same key as a fresh one', () => {
+    const shape = shapeHash('postgres', 'SELECT $1');
+    expect(queryHash('postgres', 'SELECT $1', [7], shape)).toBe(queryHash('postgres', 'SELECT $1', [7]));
+    expect(queryHash('postgres', 'SELECT 1', [])).toBe(shapeHash('postgres', 'SELECT 1'));
+    // A parameterless query and one whose text hashes like its shape stay apart.
+    expect(queryHash('postgres', 'SELECT $1', [])).not.toBe(queryHash('postgres', 'SELECT $1', [null]));
   });
 
   it('depends on the dialect, the text and the parameters', () => {

@@ -8,6 +8,7 @@
  * instances with skewed local clocks agree on what is fresh.
  */
 import { encodeKeyPart, KeyError, StratacacheError } from '@stratacache/core-client';
+import type { Verdict } from '@stratacache/invalidation';
 import { decodeEntry, EntryKind, type RawEntry } from '../entry.js';
 import { CachedFactoryError } from '../errors.js';
 import type { MemoryEntry } from '../memory-tier.js';
@@ -245,13 +246,32 @@ export function judge(
   const raw = buf === null ? null : decodeEntry(buf);
   if (raw === null || raw.kind === EntryKind.tombstone) return redisMiss(ns, key, counted, buf);
   if (raw.tags.length > 0 && ns.invalidator) {
-    return ns.invalidator.judge({ key: rk, writtenAt: raw.writtenAt, tags: raw.tags }).then((verdict) => {
-      if (verdict === 'deleted') return redisMiss(ns, key, counted, buf);
-      const expiresAt = verdict === 'stale' ? Math.min(raw.expiresAt, ns.ctx.clock.now()) : raw.expiresAt;
-      return accept(ns, key, rk, buf as Buffer, raw, expiresAt, opts, mark, counted);
-    });
+    const stamp = { key: rk, writtenAt: raw.writtenAt, tags: raw.tags };
+    // The tags' times are usually held in process (the bus keeps them current): judged without a tick.
+    const known = ns.invalidator.judgeCached(stamp);
+    if (known !== undefined) return judgedBy(ns, key, rk, buf as Buffer, raw, known, opts, mark, counted);
+    return ns.invalidator
+      .judge(stamp)
+      .then((verdict) => judgedBy(ns, key, rk, buf as Buffer, raw, verdict, opts, mark, counted));
   }
   return accept(ns, key, rk, buf as Buffer, raw, raw.expiresAt, opts, mark, counted);
+}
+
+/** A tagged entry under its invalidator's verdict: a miss when deleted, only stale when expired. */
+function judgedBy(
+  ns: NamespaceState,
+  key: string,
+  rk: string,
+  buf: Buffer,
+  raw: RawEntry,
+  verdict: Verdict,
+  opts: ResolvedEntryOptions,
+  mark: number,
+  counted: boolean,
+): Found {
+  if (verdict === 'deleted') return redisMiss(ns, key, counted, buf);
+  const expiresAt = verdict === 'stale' ? Math.min(raw.expiresAt, ns.ctx.clock.now()) : raw.expiresAt;
+  return accept(ns, key, rk, buf, raw, expiresAt, opts, mark, counted);
 }
 
 /** Decodes a judged value entry, keeps it in memory, and says whether it is fresh or only stale. */
