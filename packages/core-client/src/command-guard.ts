@@ -7,6 +7,12 @@
  *   client's sendCommand, but a Cluster queues commands before any node sees
  *   them, with no timer: the timer starts here. Under a time budget
  *   (`redis.budget()`) it is the budget's remaining time when that is shorter.
+ *   The timer is ours, not ioredis's: when it fires, the command still gets
+ *   one poll phase of the event loop before it is called timed out. Node runs
+ *   timers before I/O, so after the loop stalled (a long synchronous task, a
+ *   GC pause, a starved CPU) a reply that arrived in time would otherwise
+ *   lose to its own timer, and a burst of such false timeouts opens the
+ *   circuit breaker while Redis is fine.
  * - **A bound on the offline queue.** ioredis queues commands while it is not
  *   connected and has no limit of its own: past `max` queued commands, new
  *   ones are rejected at once with a ConnectionError.
@@ -33,12 +39,18 @@ interface QueuedCommand {
   promise: Promise<unknown>;
   setTimeout?(ms: number): void;
   toWritable?(socket: unknown): unknown;
+  /** ioredis's timer slot: its `_clearTimers()` clears it when the command settles. */
+  _commandTimeoutTimer?: NodeJS.Timeout;
+  /** ioredis 6: resolved or rejected; ioredis 5: resolved. */
+  isSettled?: boolean;
+  isResolved?: boolean;
 }
 
 /** Marks an error as one of a command that was never written to a socket. */
 const NOT_SENT: unique symbol = Symbol.for('stratacache.notSent') as never;
 const TRACKED = Symbol('stratacache.tracked');
 const SENT = Symbol('stratacache.sent');
+const REJECTED = Symbol('stratacache.rejected');
 /** The Cluster node a command was admitted for, and how (`Admission`). */
 const OWNER = Symbol('stratacache.owner');
 const ADMISSION = Symbol('stratacache.admission');
@@ -117,6 +129,7 @@ function track(command: QueuedCommand, gate: NodeGate | undefined): void {
   }
   const reject = command.reject;
   command.reject = (error: Error) => {
+    tracked[REJECTED] = true;
     const owner = tracked[OWNER] as string | undefined;
     if (gate !== undefined && owner !== undefined) gate.settleNode(owner, tracked[ADMISSION] as Admission, error);
     reject(!tracked[SENT] && error instanceof Error ? markNotSent(error) : error);
@@ -146,6 +159,24 @@ function admit(command: QueuedCommand, gate: NodeGate): Error | undefined {
     };
   }
   return undefined;
+}
+
+/**
+ * Arms the command timeout in ioredis's own slot (so ioredis clears it when
+ * the command settles, and does not arm a second one). When it fires, the
+ * rejection waits for `setImmediate`, which runs after this turn's poll
+ * phase: replies that arrived during a stall of the event loop are read
+ * (and resolve their commands) first. See the module comment.
+ */
+function armTimeout(command: QueuedCommand, ms: number): void {
+  if (command._commandTimeoutTimer !== undefined || typeof command.setTimeout !== 'function') return;
+  command._commandTimeoutTimer = setTimeout(() => {
+    setImmediate(() => {
+      const tracked = command as unknown as Record<symbol, unknown>;
+      if (command.isSettled === true || command.isResolved === true || tracked[REJECTED] === true) return;
+      command.reject(new Error('Command timed out'));
+    });
+  }, ms);
 }
 
 /** Installs the guard on `client` (a standalone, Sentinel or Cluster client). */
@@ -187,7 +218,7 @@ export function guardCommands(client: Redis | Cluster, options: CommandGuardOpti
       return command.promise;
     }
     const timeoutMs = left === undefined ? options.timeoutMs : Math.min(options.timeoutMs, Math.ceil(left));
-    if (timeoutMs > 0) command.setTimeout?.(timeoutMs);
+    if (timeoutMs > 0) armTimeout(command, timeoutMs);
     if (settled && OFFLINE.has(target.status) && (target.offlineQueue?.length ?? 0) >= options.maxOfflineQueue) {
       command.reject(
         notSentError(

@@ -90,3 +90,40 @@ describe('a time budget shared by the commands of one call', () => {
     expect(inner.shorter(outer)).toBe(outer);
   });
 });
+
+describe('a stalled event loop', () => {
+  it('does not turn replies that arrived during the stall into timeouts, nor open the breaker', async () => {
+    // Timers run before I/O: with ioredis's own timer, every command in flight when the loop stalled past
+    // commandTimeout was rejected as timed out although its reply was waiting in the socket, and five of
+    // them opened the breaker of a healthy Redis (a loaded machine, a long GC pause, a synchronous task).
+    const redis = client({ commandTimeout: 200, breaker: { failureThreshold: 5 } });
+    const key = `stall:${process.pid}:${Date.now()}`;
+    await redis.client.set(key, 'v');
+    await redis.client.ping(); // a turn of I/O first: the stall below starts from a reply's continuation
+    const inFlight = Array.from({ length: 8 }, () =>
+      redis.run('get', (c) => c.get(key)).catch((error: StratacacheError) => error),
+    );
+    const stallUntil = performance.now() + 600; // 3 x commandTimeout, synchronously
+    while (performance.now() < stallUntil) {
+      // the replies arrive meanwhile and wait, unread, in the socket
+    }
+    expect(await Promise.all(inFlight)).toEqual(Array(8).fill('v'));
+    expect(redis.breaker?.state).toBe('closed');
+    await redis.client.del(key);
+  });
+
+  it('still times out a command whose reply does not come (Redis frozen)', async () => {
+    const s = await server();
+    const redis = client({ url: s.url, commandTimeout: 200, breaker: false });
+    expect(await redis.client.ping()).toBe('PONG');
+    s.pause();
+    try {
+      const started = performance.now();
+      const error = await redis.run('get', (c) => c.get('k')).catch((e: StratacacheError) => e);
+      expect(error).toMatchObject({ code: 'E_TIMEOUT', context: { sent: true } });
+      expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+    } finally {
+      s.resume();
+    }
+  });
+});
