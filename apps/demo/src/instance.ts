@@ -6,6 +6,7 @@
  * close the connections. It also exits if the launcher disappears.
  */
 
+import { logBreakerChanges } from './app/breaker-log.js';
 import { readConfig } from './app/config.js';
 import { startOrderGenerator } from './app/jobs/order-generator.js';
 import { startReindex } from './app/jobs/reindex.js';
@@ -13,6 +14,7 @@ import { buildApp } from './app/server.js';
 import { createServices } from './app/services.js';
 
 const config = readConfig();
+logBreakerChanges();
 if (process.env.DEMO_WAIT_FOR_GO === '1') {
   // Loaded; the launcher says when the database is up and seeded.
   await new Promise<void>((resolve) =>

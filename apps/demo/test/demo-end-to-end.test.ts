@@ -49,10 +49,12 @@ describe('pnpm demo', () => {
     expect(state.pids.every(isProcessAlive)).toBe(true);
     expect(processesOf(demo.stateFile).length).toBeGreaterThanOrEqual(3);
 
-    const t = createContext(state);
+    // The tour's narration is kept, so a failed check shows what the tour saw (headers, timings).
+    const transcript: string[] = [];
+    const t = createContext(state, (line) => transcript.push(line));
     const r = await runTour(t, { jobPeriods: 2, pauseMs: 2000 });
     const failed = t.checks.filter((c) => !c.ok).map((c) => `${c.step}: ${c.what}`);
-    expect(failed).toEqual([]);
+    expect(failed, `${transcript.join('\n')}\n--- the demo's output ---\n${demo.output()}`).toEqual([]);
 
     // The same properties, asserted on the data rather than the tour's own checks.
     expect(r.catalog.first.headers['x-cache']).toBe('miss');
@@ -83,9 +85,13 @@ describe('pnpm demo', () => {
 
     // Again, against the same running demo: what the first run left (its limits, the stock it sold,
     // its sessions) must not change what the second sees.
-    const t2 = createContext(state);
+    const transcript2: string[] = [];
+    const t2 = createContext(state, (line) => transcript2.push(line));
     const r2 = await runTour(t2, { jobPeriods: 2, pauseMs: 2000 });
-    expect(t2.checks.filter((c) => !c.ok).map((c) => `${c.step}: ${c.what}`)).toEqual([]);
+    expect(
+      t2.checks.filter((c) => !c.ok).map((c) => `${c.step}: ${c.what}`),
+      `${transcript2.join('\n')}\n--- the demo's output ---\n${demo.output()}`,
+    ).toEqual([]);
     expect(r2.rateLimit.allowed).toBe(10);
     expect(r2.rateLimit.last?.status).toBe(429);
     expect(r2.sessions.l3.body.evicted).toBe(1);
