@@ -4,8 +4,9 @@
  * so limits, expiry and analytics stay consistent however many processes
  * share the store. What stays here is policy: secret rotation (a session is
  * looked up under each secret, created only under the current one), bindings
- * (IP, user agent), optimistic retries of `update` and `regenerate`, the ids
- * this process issued to the store adapters, and events.
+ * (IP, user agent; what a session stores of its request is in
+ * `request-context.ts`), optimistic retries of `update` and `regenerate`, the
+ * ids this process issued to the store adapters (`issued-ids.ts`), and events.
  *
  * Ids never reach Redis: keys hold an HMAC of the id. Data is
  * envelope-serialized and, with `encryption`, sealed with AES-256-GCM bound to
@@ -14,11 +15,13 @@
  * not wait one timeout per script with Redis down.
  */
 import { ConfigError, ConsistencyError, check, type Duration, type KeyBuilder } from '@stratacache/core-client';
-import { ipBindingTag, ipMatches, normalizeIp, uaBindingTag } from './binding.js';
+import { ipBindingTag, ipMatches, uaBindingTag } from './binding.js';
 import { publish } from './diagnostics.js';
 import { generateSessionId, hashUserAgent, hmacId, isWellFormedId } from './ids.js';
+import { IssuedIds } from './issued-ids.js';
 import { type ResolvedSessionOptions, resolveSessionOptions, type SessionManagerOptions } from './options.js';
 import { openPayload, type Payload, sealPayload } from './payload.js';
+import { bindingTags, payloadFor, requireContext, withRequestFacts } from './request-context.js';
 import { type ReadReply, type SaveReply, type SaveRequest, SessionScripts } from './session-scripts.js';
 import type {
   BindingWarning,
@@ -36,10 +39,6 @@ import type {
   SessionTimes,
 } from './types.js';
 
-/** How long an id from `issueId()` may wait for its first `put`. */
-const PENDING_TTL_MS = 10 * 60_000;
-/** Most ids waiting for their first `put` (oldest dropped first). */
-const PENDING_LIMIT = 10_000;
 /** Optimistic-concurrency retries of `update` and `regenerate`. */
 const CAS_ATTEMPTS = 10;
 
@@ -55,7 +54,7 @@ export class SessionManager<T = unknown> {
   private readonly tag;
   private readonly prefix: string;
   private readonly scripts: SessionScripts;
-  private readonly pending = new Map<string, number>();
+  private readonly issued = new IssuedIds();
 
   constructor(options: SessionManagerOptions) {
     this.options = resolveSessionOptions(options);
@@ -89,7 +88,7 @@ export class SessionManager<T = unknown> {
   async create(userId: string | null, data: T, context: RequestContext = {}): Promise<CreateResult<T>> {
     checkUser(userId, 'create');
     const id = generateSessionId();
-    const payload = this.payloadFor(userId, data, context, 'create');
+    const payload = payloadFor(this.options, userId, data, context, 'create');
     const secret = this.options.secrets[0] as Buffer;
     const reply = await this.budgeted((scripts) =>
       this.save(scripts, id, secret, 'create', payload, this.options.idleMs, '', true),
@@ -114,7 +113,7 @@ export class SessionManager<T = unknown> {
    */
   async get(id: string, options: GetOptions = {}): Promise<Session<T> | InvalidSession> {
     const { bindIp, bindUserAgent } = this.options;
-    this.requireContext(options, 'get');
+    requireContext(this.options, options, 'get');
     const enforceIp = bindIp !== undefined && bindIp.mode !== 'detect';
     const read = await this.budgetedRead((scripts) =>
       this.read(scripts, id, {
@@ -215,9 +214,7 @@ export class SessionManager<T = unknown> {
         if (read.status !== 'ok') return invalid(read.status);
         const payload = openPayload(this.options, read.value, read.key);
         if (!payload) return invalid('tampered');
-        const next: Payload = { ...payload };
-        if (context.ip !== undefined) next.ip = normalizeIp(context.ip)?.address ?? context.ip;
-        if (context.userAgent !== undefined) next.ua = hashUserAgent(context.userAgent);
+        const next = withRequestFacts({ ...payload }, context);
         const newId = generateSessionId();
         const secret = this.options.secrets[0] as Buffer;
         const newMember = hmacId(secret, newId);
@@ -230,7 +227,7 @@ export class SessionManager<T = unknown> {
           newMember,
           value: sealPayload(this.options, next, newKey),
           version: read.version,
-          ...this.bindingTags(secret, next),
+          ...bindingTags(this.options, secret, next),
         });
         if (reply.status === 'conflict' || reply.status === 'exists') continue;
         if (reply.status !== 'ok') return invalid(reply.status === 'expired' ? 'expired' : 'unknown');
@@ -315,14 +312,7 @@ export class SessionManager<T = unknown> {
    * and @fastify/session's `idGenerator`; `create` needs none.
    */
   issueId(): string {
-    const now = Date.now();
-    for (const [id, at] of this.pending) {
-      if (at > now && this.pending.size < PENDING_LIMIT) break;
-      this.pending.delete(id); // oldest first: expired ones, and any over the limit
-    }
-    const id = generateSessionId();
-    this.pending.set(id, now + PENDING_TTL_MS);
-    return id;
+    return this.issued.issue();
   }
 
   /**
@@ -336,7 +326,7 @@ export class SessionManager<T = unknown> {
     checkUser(userId, 'put');
     if (!isWellFormedId(id)) return this.refused('malformed-id');
     const idleMs = options.idleTimeout === undefined ? this.options.idleMs : this.idle(options.idleTimeout, 'put');
-    const issued = (this.pending.get(id) ?? 0) > Date.now();
+    const issued = this.issued.has(id);
     const payload: Payload = { u: userId, d: data };
     return this.budgeted(async (scripts) => {
       for (const [i, secret] of this.options.secrets.entries()) {
@@ -351,7 +341,7 @@ export class SessionManager<T = unknown> {
         }
         if (reply.status !== 'ok') return this.refused(reply.status);
         if (issued) {
-          this.pending.delete(id);
+          this.issued.used(id);
           if (reply.created) {
             publish('created', { namespace: this.namespace, userId });
             return 'created';
@@ -416,37 +406,6 @@ export class SessionManager<T = unknown> {
     if (count > 0) publish('expired', { namespace: this.namespace, count });
   }
 
-  /** With a binding on, the request facts it compares are required (pass "" for an absent user agent). */
-  private requireContext(context: RequestContext, call: string): void {
-    if (this.options.bindIp && context.ip === undefined) {
-      throw new ConfigError(`${call}: options.ip is required while bindIp is on (pass the client address)`, {
-        context: { option: 'ip' },
-      });
-    }
-    if (this.options.bindUserAgent && context.userAgent === undefined) {
-      throw new ConfigError(`${call}: options.userAgent is required while bindUserAgent is on (pass "" when absent)`, {
-        context: { option: 'userAgent' },
-      });
-    }
-  }
-
-  private payloadFor(userId: string | null, data: T, context: RequestContext, call: string): Payload {
-    this.requireContext(context, call);
-    const payload: Payload = { u: userId, d: data };
-    if (context.ip !== undefined) payload.ip = normalizeIp(context.ip)?.address ?? context.ip;
-    if (context.userAgent !== undefined) payload.ua = hashUserAgent(context.userAgent);
-    return payload;
-  }
-
-  /** The binding tags a new session stores, for the bindings that are on. */
-  private bindingTags(secret: Buffer, payload: Payload): { ipTag: string; uaTag: string } {
-    const { bindIp, bindUserAgent } = this.options;
-    return {
-      ipTag: payload.ip !== undefined && bindIp ? ipBindingTag(secret, payload.ip, bindIp) : '',
-      uaTag: payload.ua !== undefined && bindUserAgent ? uaBindingTag(secret, payload.ua) : '',
-    };
-  }
-
   private session(id: string, times: SessionTimes, payload: Payload, warnings: BindingWarning[]): Session<T> {
     return { valid: true, id, userId: payload.u, data: payload.d as T, ip: payload.ip, warnings, ...times };
   }
@@ -508,7 +467,7 @@ export class SessionManager<T = unknown> {
       onLimit: o.onLimit,
       anonymous: payload.u === null,
       version,
-      ...(tagNew ? this.bindingTags(secret, payload) : { ipTag: '', uaTag: '' }),
+      ...(tagNew ? bindingTags(this.options, secret, payload) : { ipTag: '', uaTag: '' }),
     });
     if (reply.status === 'expired') this.noteExpired(1);
     if (reply.status === 'rejected') this.noteExpired(reply.expired);
