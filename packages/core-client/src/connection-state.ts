@@ -101,6 +101,10 @@ export class ConnectionState {
       classified = { kind: 'no-answer', detail: 'no reply to the connection handshake' };
     }
     if (!classified) return undefined;
+    // ioredis's connectTimeout covers the TLS handshake too: past a TCP connect, it is the handshake that timed out.
+    if (classified.kind === 'connect-timeout' && this.stage === 'tls-handshake') {
+      classified = { kind: 'tls-timeout', detail: classified.detail };
+    }
     this.lastFailure = classified;
     const failure = connectionFailure(classified.kind, this.facts(), classified.detail, undefined, undefined, error);
     if (classified.kind === 'db' && !this.fatal) {

@@ -105,6 +105,12 @@ describe('connection failures name the address, the kind and whether the command
     expect(tlsToPlain.message).toContain(`The TLS handshake with Redis at 127.0.0.1:${plain.port} timed out`);
     expect(tlsToPlain.message).toMatch(/may not speak TLS on that port/);
     expect(tlsToPlain.context).toMatchObject({ kind: 'tls-timeout', sent: false });
+    // The same when connectTimeout fires first (it covers the handshake): still the handshake, not the connect.
+    const early = await failure(
+      failing({ url: plain.url, tls: { rejectUnauthorized: false }, connectTimeout: 150, commandTimeout: 1500 }),
+    );
+    expect(early.message).toContain(`The TLS handshake with Redis at 127.0.0.1:${plain.port} timed out`);
+    expect(early.context).toMatchObject({ kind: 'tls-timeout', sent: false });
 
     const tls = await server({ tls: true });
     const plainToTls = await failure(failing({ url: `redis://127.0.0.1:${tls.port}` }));
