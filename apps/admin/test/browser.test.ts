@@ -118,6 +118,18 @@ afterAll(async () => {
   await c?.close();
 });
 
+/**
+ * The page's `document`, as the predicates below use it (the tests compile without the DOM library).
+ * Predicates are functions, never strings: Playwright evaluates a string with `eval` inside the page when
+ * it polls, which the console's Content-Security-Policy (no 'unsafe-eval') refuses.
+ */
+interface PageDocument {
+  querySelector(selector: string): { getAttribute(name: string): string | null } | null;
+  querySelectorAll(
+    selector: string,
+  ): ArrayLike<{ dataset: Record<string, string | undefined>; querySelector(selector: string): unknown }>;
+}
+
 describe('in Chromium', { timeout: 60_000 }, () => {
   it('logs in and shows the overview with charts drawn', async () => {
     await page.goto(`${base}/`);
@@ -128,7 +140,12 @@ describe('in Chromium', { timeout: 60_000 }, () => {
     await page.waitForURL(`${base}/`);
     await page.waitForSelector('figure.chart[data-rendered="1"] canvas', { timeout: 20_000 });
     await page.waitForFunction(
-      "Number(document.querySelector('figure.chart')?.getAttribute('data-points')) >= 2",
+      () =>
+        Number(
+          (globalThis as unknown as { document: PageDocument }).document
+            .querySelector('figure.chart')
+            ?.getAttribute('data-points'),
+        ) >= 2,
       null,
       { timeout: 20_000 },
     );
@@ -209,7 +226,12 @@ describe('in Chromium', { timeout: 60_000 }, () => {
     await page.locator('[data-testid=series] a', { hasText: 'orders-1m' }).click();
     await page.waitForSelector('[data-testid=series-shape]');
     await page.waitForFunction(
-      "[...document.querySelectorAll('[data-testid=window-charts] figure.chart')].every((f) => f.dataset.rendered === '1' && f.querySelector('canvas'))",
+      () =>
+        Array.from(
+          (globalThis as unknown as { document: PageDocument }).document.querySelectorAll(
+            '[data-testid=window-charts] figure.chart',
+          ),
+        ).every((f) => f.dataset.rendered === '1' && f.querySelector('canvas') !== null),
       null,
       { timeout: 20_000 },
     );
