@@ -15,7 +15,6 @@
  *   pnpm --filter @stratacache/bench sql-cache
  * Env: REDIS_URL, DATABASE_URL, ROWS (default 200000), ROUNDS (default 5), CELL_MS (default 300).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -27,38 +26,13 @@ import { createSqlCache, mysqlParser, postgresParser } from '@stratacache/sql-ca
 import { pgDriver } from '@stratacache/sql-cache/pg';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { startServer } from '../lib/redis-server.mjs';
 
 const ROWS = Number(process.env.ROWS ?? 200_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const CELL_MS = Number(process.env.CELL_MS ?? 300);
 const SLICE_MS = 25;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function startRedis() {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => {} };
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  process.once('exit', () => child.kill());
-  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50 });
-  probe.on('error', () => {});
-  for (let i = 0; i < 100; i++) {
-    try {
-      await probe.connect();
-      break;
-    } catch {
-      await sleep(50);
-    }
-  }
-  probe.disconnect();
-  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill() };
-}
 
 /**
  * Ops/s of each cell (median of rounds) and each cell's ratio to the first (median of per-round ratios).
@@ -98,7 +72,7 @@ function print(title, rows) {
 }
 
 async function main() {
-  const redisServer = await startRedis();
+  const redisServer = await startServer();
   const prefix = `sb${randomBytes(4).toString('hex')}`;
   const schema = `bench_${randomBytes(4).toString('hex')}`;
   const pool = new pg.Pool({
