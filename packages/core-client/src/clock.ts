@@ -22,6 +22,18 @@
 /** How fast the local monotonic clock may drift from the server's, as a fraction (100 ppm). */
 const DRIFT = 1e-4;
 
+/**
+ * A sample wider than this (ms) is resampled soon, not after `resyncMs`: a
+ * first sample taken while this process or the server was busy would
+ * otherwise keep every bound wide for the whole interval, and each ms of
+ * doubt is a ms after an invalidation in which a load is refused its
+ * write-back (any doubt counts as invalidated).
+ */
+const WIDE_MS = 1;
+
+/** The first quick resample of a wide sample comes after this long (ms); each next one waits twice as long. */
+const QUICK_RESYNC_MS = 100;
+
 /** One sample: the server time `serverMs` was read between local monotonic times `p0` and `p1`. */
 interface Sample {
   serverMs: number;
@@ -31,7 +43,11 @@ interface Sample {
 
 /** Options of {@link RedisClock}. */
 export interface RedisClockOptions {
-  /** Takes a sample after this long (in the background, on use). @default 10000 */
+  /**
+   * Takes a sample after this long (in the background, on use). A sample
+   * wider than 1 ms is resampled sooner: after 100 ms, then twice as long
+   * each time, up to this. @default 10000
+   */
   resyncMs?: number;
 }
 
@@ -40,6 +56,10 @@ export class RedisClock {
   private sample: Sample | undefined;
   private syncing: Promise<void> | undefined;
   private readonly resyncMs: number;
+  /** Local monotonic time after which `now()` takes a sample in the background. */
+  private dueAt = 0;
+  /** Wait before the next quick resample while the sample stays wide (doubles, up to `resyncMs`). */
+  private quickMs = QUICK_RESYNC_MS;
 
   /** `read` returns the server time in ms (fractional), one round trip. */
   constructor(
@@ -59,7 +79,7 @@ export class RedisClock {
     const s = this.sample;
     if (s === undefined) return Date.now();
     const p = performance.now();
-    if (p - s.p1 > this.resyncMs) this.resync();
+    if (p > this.dueAt) this.resync();
     return s.serverMs + p - (s.p0 + s.p1) / 2;
   }
 
@@ -118,6 +138,8 @@ export class RedisClock {
         }
       } finally {
         this.syncing = undefined;
+        // Also after a failed sample: the next attempt waits (a down server is not asked on every read).
+        if (this.sample !== undefined) this.schedule(performance.now());
       }
     })();
     return this.syncing;
@@ -126,6 +148,18 @@ export class RedisClock {
   /** Forgets the sample (the next reads fall back to the local clock until a sync): after a failover. */
   reset(): void {
     this.sample = undefined;
+  }
+
+  /** When the next background sample is due, seen at local monotonic time `p`: soon while the sample is wide. */
+  private schedule(p: number): void {
+    const s = this.sample as Sample;
+    if (width(s, p) <= WIDE_MS) {
+      this.quickMs = QUICK_RESYNC_MS;
+      this.dueAt = p + this.resyncMs;
+    } else {
+      this.dueAt = p + Math.min(this.quickMs, this.resyncMs);
+      this.quickMs *= 2;
+    }
   }
 
   private resync(): void {

@@ -73,6 +73,62 @@ describe('redis.clock', () => {
 });
 
 describe('resampling', () => {
+  it('resamples a wide first sample soon, not after resyncMs, and not on every read', async () => {
+    const redis = client();
+    let slow = true;
+    let reads = 0;
+    // The first samples are taken while "this process is busy": 20 ms pass around each TIME.
+    const clock = new RedisClock(async () => {
+      reads++;
+      if (slow) await new Promise((resolve) => setTimeout(resolve, 20));
+      return serverNow(redis);
+    });
+    await clock.ready();
+    expect(clock.doubt()).toBeGreaterThan(5);
+    expect(reads).toBe(3);
+    slow = false;
+    // Within the first quick interval reads do not sample again.
+    for (let i = 0; i < 50; i++) clock.now();
+    expect(reads).toBe(3);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    clock.now(); // due: one background sample, far tighter, replaces the wide one
+    // (On a loaded machine that sample may be wide too: reads keep resampling, further apart each time.)
+    await eventually(async () => {
+      clock.now();
+      return clock.doubt() <= 0.5; // 1 ms wide: tight
+    }, 20_000);
+    const lower = clock.lower();
+    const time = await serverNow(redis);
+    expect(lower).toBeLessThanOrEqual(time);
+    expect(time).toBeLessThanOrEqual(clock.upper());
+    // Tight now: the next sample waits for resyncMs (10 s), whatever the reads.
+    const after = reads;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    for (let i = 0; i < 50; i++) clock.now();
+    expect(reads).toBe(after);
+  });
+
+  it('a server that cannot be read is asked again after a wait, not on every read', async () => {
+    let reads = 0;
+    let down = false;
+    const clock = new RedisClock(async () => {
+      reads++;
+      if (down) throw new Error('down');
+      await new Promise((resolve) => setTimeout(resolve, 5)); // wide: quick resamples are due
+      return Date.now();
+    });
+    await clock.ready();
+    down = true;
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    const before = reads;
+    for (let i = 0; i < 20; i++) {
+      clock.now();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(reads).toBe(before + 1);
+    expect(clock.synced).toBe(true); // the old sample is kept
+  });
+
   it('keeps a tight sample when a later one comes back slow (a stalled server)', async () => {
     let delay = 0;
     let base = Date.now();

@@ -19,7 +19,7 @@ import {
 } from '@stratacache/test-utils';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { afterAll, vi } from 'vitest';
+import { afterAll, expect, vi } from 'vitest';
 import { createSqlCache, type SqlCache, type SqlCacheOptions, type SqlDriver } from '../src/index.js';
 
 const redises: StrataRedis[] = [];
@@ -128,6 +128,17 @@ export function onCleanup(fn: () => Promise<unknown>): void {
 /** Retries `check` (an assertion) until it passes, for what arrives asynchronously (bus, NOTIFY). */
 export function until(check: () => unknown | Promise<unknown>, timeoutMs = 10_000): Promise<unknown> {
   return vi.waitFor(check, { timeout: timeoutMs, interval: 20 });
+}
+
+/**
+ * Reads until a read is served from the cache. The first read after an
+ * invalidation comes from the database, and is not written back when it began
+ * within the Redis clock's doubt of the invalidation (patterns README, Clocks:
+ * any doubt counts as invalidated; on a loaded machine that doubt is a few ms),
+ * so a test that needs a cached entry after a write asks for it this way.
+ */
+export function untilCached(read: () => Promise<unknown>, expected: Record<string, unknown>): Promise<unknown> {
+  return until(async () => expect(await read()).toMatchObject({ ...expected, source: 'cache' }));
 }
 
 /** Collects messages of a diagnostics channel until `stop()`. */

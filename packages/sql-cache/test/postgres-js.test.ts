@@ -5,7 +5,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqlCacheChannels } from '../src/index.js';
 import { postgresDriver } from '../src/postgres.js';
-import { hex, instance, listen, pgPoolForTests, pgSchema, until } from './helpers.js';
+import { hex, instance, listen, pgPoolForTests, pgSchema, until, untilCached } from './helpers.js';
 
 let client: postgres.Sql;
 beforeAll(async () => {
@@ -37,6 +37,7 @@ describe('postgres.js', () => {
     const written = await sql.query(`UPDATE ${s}.items SET n = n + 1`);
     expect(written.rowCount).toBe(2);
     expect(await sum()).toEqual({ n: 5, source: 'db' });
+    await untilCached(sum, { n: 5 });
     await expect(
       sql.transaction(async (tx) => {
         await tx.query(`DELETE FROM ${s}.items`);
