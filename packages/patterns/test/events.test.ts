@@ -96,7 +96,11 @@ describe('round trips', () => {
         .map((name) => [name, (after[name] ?? 0) - (before[name] ?? 0)])
         .filter(([, n]) => (n as number) > 0),
     );
-    expect(delta).toEqual({ get: 200, info: 1 });
+    // The clock's background samples (TIME) are no part of a hit: a wide sample is resampled after 100 ms,
+    // 200 ms, ..., so a loaded machine may see a few of them in this loop; never one per hit.
+    const { time = 0, ...perHit } = delta as Record<string, number>;
+    expect(perHit).toEqual({ get: 200, info: 1 });
+    expect(time).toBeLessThanOrEqual(5);
   });
 
   it('hits issued in the same tick are one MGET; with batchReads: false, one GET each', async () => {
