@@ -1,6 +1,7 @@
 /**
  * Records from Redis Streams through a consumer group: XREADGROUP (own
- * pending entries first, then new ones), XACK after the aggregator applied
+ * pending entries first, then new ones; own pending ones again after a read
+ * failed, as it may have run with its reply lost), XACK after the aggregator applied
  * them, and the idle pending entries of a consumer that stopped, claimed
  * back to that consumer's name and applied under its partition.
  *
@@ -90,6 +91,8 @@ export class RedisStreamSource implements StreamSource {
   private wake: (() => void) | undefined;
   private nextClaim = 0;
   private ready = false;
+  /** Per stream, the last entry ID this consumer's own reads delivered (entries only grow in ID). */
+  private readonly delivered = new Map<string, string>();
 
   constructor(options: RedisStreamSourceOptions) {
     const fail = (option: string, message: string): never => {
@@ -242,8 +245,22 @@ export class RedisStreamSource implements StreamSource {
     const args: (string | number)[] = ['GROUP', this.group, this.consumer, 'COUNT', this.readCount];
     // Pending entries are there or not: only a read of new entries waits.
     if (!history) args.push('BLOCK', this.blockMs);
-    const reply = await reader.call('XREADGROUP', ...args, 'STREAMS', ...this.streams, ...ids);
-    const byStream = parseStreamsReply<string>(reply);
+    let byStream: Map<string, StreamEntry<string>[]>;
+    try {
+      byStream = parseStreamsReply<string>(
+        await reader.call('XREADGROUP', ...args, 'STREAMS', ...this.streams, ...ids),
+      );
+    } catch (error) {
+      // A failed read (a timeout above all) may still have run, or run later: Redis then gave
+      // its new entries to this consumer (pending, past the group's last-delivered ID) and the
+      // reply is lost. Reading '>' again would deliver the entries after them first; once
+      // applied, the partition's offset would be past the lost ones, which would then be taken
+      // for replays when read again (acknowledged, never counted). So read this consumer's own
+      // pending entries after the last one delivered first (the same connection, so after the
+      // failed read has run), then new ones again.
+      for (const stream of this.streams) cursors.set(stream, this.delivered.get(stream) ?? '0');
+      throw error;
+    }
     for (const stream of this.streams) {
       const entries = byStream.get(stream) ?? [];
       if (cursors.has(stream)) {
@@ -251,6 +268,7 @@ export class RedisStreamSource implements StreamSource {
         else cursors.set(stream, (entries[entries.length - 1] as StreamEntry<string>).id);
       }
       if (entries.length > 0) {
+        this.delivered.set(stream, (entries[entries.length - 1] as StreamEntry<string>).id);
         await handlers.deliver({ partition: this.partitionOf(stream, this.consumer), records: this.records(entries) });
       }
     }
