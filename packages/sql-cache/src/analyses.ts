@@ -16,6 +16,24 @@ export interface Memo {
   shape?: string;
   /** A single read statement's tables under the `schemas` option. */
   tables?: string[];
+  /** What a repeated read of the text needs, while the views stay as they were (`views`: their generation). */
+  plan?: ReadPlan;
+}
+
+/** @internal A read of one SQL text with its own tables and no `tags` of the call: built once, reused per hit. */
+export interface ReadPlan {
+  /** `Views.generation` it was built under. */
+  views: number;
+  /** The tables read, views expanded. */
+  tables: string[];
+  /** The entry's tags: one per table, then the all-tables tag. */
+  tags: string[];
+  /** The tables whose horizons keep readers off the cache: `tables` and the all-tables marker. */
+  guarded: string[];
+  /** The TTL from the tables' settings or the default (a call's `ttl` or `category` wins over it). */
+  ttlMs: number;
+  /** The entry key when the read has no parameters. */
+  key?: string;
 }
 
 /** @internal Analyses of SQL texts, memoized; the parser is loaded on first use. */

@@ -5,8 +5,9 @@
  * parameters, tagged with every table read.
  */
 import { ConfigError, toMs } from '@stratacache/core-client';
-import type { Memo } from './analyses.js';
+import type { Memo, ReadPlan } from './analyses.js';
 import { entryKey, queryHash, shapeHash } from './key.js';
+import { ALL_TABLES } from './parse/analysis.js';
 import type { QueryOptions, QueryResult, SqlCache } from './sql-cache.js';
 import { ALL_TAG, tableTag } from './tags.js';
 import type { Context } from './transaction.js';
@@ -18,11 +19,12 @@ export async function read(
   sql: string,
   params: readonly unknown[],
   options: QueryOptions,
-  memo: Pick<Memo, 'normalized' | 'shape'>,
+  memo: Pick<Memo, 'normalized' | 'shape' | 'tables' | 'plan'>,
   named: readonly string[],
 ): Promise<QueryResult> {
   if (!owner.views.ready) await owner.views.load(owner.db);
-  const tables = owner.views.expand(named);
+  const plan = planOf(owner, memo, named, options);
+  const tables = plan.tables;
   if (options.cache === false) return owner.uncached(ctx, sql, params, 'cache-false', tables);
   if (tables.length === 0 && !options.tags?.length) return owner.uncached(ctx, sql, params, 'no-tables', tables);
   const tx = ctx.tx;
@@ -33,20 +35,55 @@ export async function read(
     return { rows: result.rows, rowCount: result.rowCount, source: 'db' };
   }
   memo.shape ??= shapeHash(owner.dialect, memo.normalized);
-  const key = entryKey(tables[0], queryHash(owner.dialect, memo.normalized, params, memo.shape));
-  const tags = [...tables.map(tableTag), ALL_TAG, ...(options.tags ?? [])];
+  let key: string;
+  if (params.length > 0) key = entryKey(tables[0], queryHash(owner.dialect, memo.normalized, params, memo.shape));
+  else {
+    // Without parameters the key is the shape's: kept with the plan, so a repeated read builds no string.
+    key = plan.key ?? entryKey(tables[0], memo.shape);
+    if (plan === memo.plan) plan.key = key;
+  }
+  const ttlMs =
+    options.ttl === undefined && options.category === undefined ? plan.ttlMs : ttlOf(owner, options, tables);
   const { value, source } = await owner.cached(
     tables,
     key,
-    tags,
-    ttlOf(owner, options, tables),
+    plan.tags,
+    ttlMs,
     async () => {
       const result = await ctx.executor.query(sql, params);
       return { rows: result.rows, rowCount: result.rowCount };
     },
     tx !== undefined,
+    plan.guarded,
   );
   return { rows: value.rows, rowCount: value.rowCount, source };
+}
+
+/**
+ * The read plan of `named` tables: the one kept with the SQL text's parse
+ * when the read names its own tables (`named` is the parse's list) with no
+ * call `tags` and the views are as they were, else a new one (kept for the
+ * next read when it is the parse's).
+ */
+function planOf(
+  owner: SqlCache,
+  memo: Pick<Memo, 'tables' | 'plan'>,
+  named: readonly string[],
+  options: QueryOptions,
+): ReadPlan {
+  const views = owner.views.generation;
+  const reusable = named === memo.tables && !options.tags?.length;
+  if (reusable && memo.plan?.views === views) return memo.plan;
+  const tables = owner.views.expand(named);
+  const plan: ReadPlan = {
+    views,
+    tables,
+    tags: [...tables.map(tableTag), ALL_TAG, ...(options.tags ?? [])],
+    guarded: [...tables, ALL_TABLES],
+    ttlMs: ttlOfTables(owner, tables),
+  };
+  if (reusable) memo.plan = plan;
+  return plan;
 }
 
 /** The TTL of a read: the call's `ttl`, its `category`, the shortest of its tables' settings, the default. */
@@ -60,6 +97,11 @@ export function ttlOf(owner: SqlCache, options: QueryOptions, tables: readonly s
       );
     return ttl;
   }
+  return ttlOfTables(owner, tables);
+}
+
+/** The shortest TTL of `tables`' own settings, else the default. */
+function ttlOfTables(owner: SqlCache, tables: readonly string[]): number {
   let ttl: number | undefined;
   for (const t of tables) {
     const own = owner.options.tableTtlMs.get(t);

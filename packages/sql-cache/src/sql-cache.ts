@@ -6,9 +6,10 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Duration, StrataRedis } from '@stratacache/core-client';
 import { type Cache, PatternsChannels } from '@stratacache/patterns';
-import { Analyses, type Memo } from './analyses.js';
+import { Analyses } from './analyses.js';
 import { Counters, listening, publish, type SqlCacheStats } from './diagnostics.js';
-import type { SqlDriver, SqlResult } from './driver.js';
+import { dispatch } from './dispatch.js';
+import type { SqlDriver } from './driver.js';
 import { Horizons } from './horizon.js';
 import {
   installNotifyTriggers,
@@ -18,47 +19,15 @@ import {
   uninstallNotifyTriggers,
 } from './notify.js';
 import { type ResolvedSqlCacheOptions, resolveSqlCacheOptions, type SqlCacheOptions, tableId } from './options.js';
-import { ALL_TABLES, type Statement } from './parse/analysis.js';
-import { read } from './read-path.js';
+import { ALL_TABLES } from './parse/analysis.js';
+import type { QueryOptions, QueryResult, SqlQueryable } from './query-types.js';
 import { type Fetcher, getDataFromTable, type Where } from './seed.js';
 import { openSession, runTransaction, type SqlSession, type SqlTransaction } from './session.js';
 import { ALL_TAG, tableTag } from './tags.js';
 import { type Context, TxState } from './transaction.js';
 import { Views } from './views.js';
-import { control, several, write, writtenTables } from './write-path.js';
 
-/** Options of one read or write. */
-export interface QueryOptions {
-  /** TTL of this result. Wins over `category` and table settings. */
-  ttl?: Duration;
-  /** TTL category of this result (`'static'`, `'reference'`, `'default'`, `'volatile'`, or your own). */
-  category?: string;
-  /** The tables this statement reads (or writes): the parser is not asked. Views are expanded. */
-  tables?: readonly string[];
-  /** Tags of your own on this result, for `invalidateTags()`. */
-  tags?: readonly string[];
-  /** `false`: run on the database, neither read from nor written to the cache (writes still invalidate). @default true */
-  cache?: boolean;
-}
-
-/** What a query resolves: the driver's rows and count, and where they came from. */
-export interface QueryResult<Row = Record<string, unknown>> extends SqlResult<Row> {
-  /** `'cache'` (no database call by this query) or `'db'`. */
-  source: 'cache' | 'db';
-}
-
-/** Something that runs statements through sql-cache: the SqlCache itself, a transaction, a held connection. */
-export interface SqlQueryable {
-  query<Row = Record<string, unknown>>(
-    sql: string,
-    params?: readonly unknown[],
-    options?: QueryOptions,
-  ): Promise<QueryResult<Row>>;
-}
-
-const READ_KEYWORDS = /^\s*\(*\s*(select|values|table|show|describe|desc|explain)\b/i;
-const WRITE_WORDS =
-  /\b(insert|update|delete|merge|truncate|replace|alter|drop|create|call|do|copy|grant|execute|upsert|load)\b/i;
+export type { QueryOptions, QueryResult, SqlQueryable } from './query-types.js';
 
 /** Query results of one database, cached in a patterns Cache. Create it with {@link createSqlCache}. */
 export class SqlCache implements SqlQueryable {
@@ -247,42 +216,17 @@ export class SqlCache implements SqlQueryable {
   }
 
   /** @internal Runs one SQL text in `ctx`. */
-  async run(ctx: Context, sql: string, params: readonly unknown[], options: QueryOptions): Promise<QueryResult> {
-    if (typeof sql !== 'string' || sql.trim() === '') throw new TypeError('query: sql must be a non-empty string');
-    if (!Array.isArray(params)) throw new TypeError('query: params must be an array');
-    // A repeated text is one LRU lookup, without an extra await.
-    const memo = this.analyses.get(sql) ?? (await this.analyses.analyze(sql));
-    const explicit = options.tables?.map((t) => this.table(t));
-    if (!memo.analysis.ok) {
-      this.counters.parseFailed(memo.analysis.reason, this.dialect);
-      const looksWrite = !READ_KEYWORDS.test(sql) || WRITE_WORDS.test(sql);
-      if (looksWrite) return write(this, ctx, sql, params, explicit ?? [ALL_TABLES]);
-      if (explicit || options.tags) return read(this, ctx, sql, params, options, memo, explicit ?? []);
-      return this.uncached(ctx, sql, params, 'unparseable', []);
+  run(ctx: Context, sql: string, params: readonly unknown[], options: QueryOptions): Promise<QueryResult> {
+    try {
+      if (typeof sql !== 'string' || sql.trim() === '') throw new TypeError('query: sql must be a non-empty string');
+      if (!Array.isArray(params)) throw new TypeError('query: params must be an array');
+      // A repeated text is one LRU lookup, and its read's promise is handed on as it is: no extra await.
+      const memo = this.analyses.get(sql);
+      if (memo) return dispatch(this, ctx, sql, params, options, memo);
+      return this.analyses.analyze(sql).then((m) => dispatch(this, ctx, sql, params, options, m));
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const statements = memo.analysis.statements;
-    if (statements.length === 1) {
-      const s = statements[0] as Statement;
-      switch (s.kind) {
-        case 'read':
-          return read(this, ctx, sql, params, options, memo, explicit ?? this.readTables(memo, s));
-        case 'uncacheable':
-          return this.uncached(ctx, sql, params, s.reason, s.tables);
-        case 'write':
-          return write(this, ctx, sql, params, explicit ?? writtenTables(this, s));
-        case 'transaction':
-          return control(this, ctx, sql, params, s.op);
-        case 'other':
-          return this.execute(ctx, sql, params);
-      }
-    }
-    return several(this, ctx, sql, params, statements, explicit);
-  }
-
-  /** A single read statement's tables under the `schemas` option, mapped once per SQL text. */
-  private readTables(memo: Memo, statement: Extract<Statement, { kind: 'read' }>): string[] {
-    memo.tables ??= statement.tables.map((t) => this.table(t));
-    return memo.tables;
   }
 
   /** @internal Invalidates `tables` (`'*'`: all) through the Cache: Redis tag times and the bus. */
@@ -336,19 +280,22 @@ export class SqlCache implements SqlQueryable {
    * or a horizon is open on one of `tables`, else `getOrSet` whose result is
    * not written back from inside a transaction or after a failed Redis read.
    */
-  async cached<V>(
+  cached<V>(
     tables: readonly string[],
     key: string,
     tags: readonly string[],
     ttlMs: number,
     load: () => Promise<V>,
     inTransaction: boolean,
+    guarded: readonly string[] = [...tables, ALL_TABLES],
   ): Promise<{ value: V; source: 'cache' | 'db' }> {
-    if (!listening('query')) return this.lookup(tables, key, tags, ttlMs, load, inTransaction);
+    // Not async: the hit path hands the lookup's own promise on (an async wrapper costs extra ticks per read).
+    if (!listening('query')) return this.lookup(tables, key, tags, ttlMs, load, inTransaction, guarded);
     const started = performance.now();
-    const answer = await this.lookup(tables, key, tags, ttlMs, load, inTransaction);
-    publish('query', { source: answer.source, durationMs: performance.now() - started });
-    return answer;
+    return this.lookup(tables, key, tags, ttlMs, load, inTransaction, guarded).then((answer) => {
+      publish('query', { source: answer.source, durationMs: performance.now() - started });
+      return answer;
+    });
   }
 
   private async lookup<V>(
@@ -358,6 +305,7 @@ export class SqlCache implements SqlQueryable {
     ttlMs: number,
     load: () => Promise<V>,
     inTransaction: boolean,
+    guarded: readonly string[],
   ): Promise<{ value: V; source: 'cache' | 'db' }> {
     if (this.redis?.breaker?.isOpen) {
       this.counters.fellBack('redis-down');
@@ -365,14 +313,14 @@ export class SqlCache implements SqlQueryable {
       this.counters.lookup(tables, 'bypass');
       return { value, source: 'db' };
     }
-    const open = this.horizons.isOpen(tables.length > 0 ? [...tables, ALL_TABLES] : [ALL_TABLES]);
+    const open = this.horizons.isOpen(guarded);
     if (open === true || (open !== false && (await open))) {
       const value = await load();
       this.counters.lookup(tables, 'bypass');
       return { value, source: 'db' };
     }
     let ran = false;
-    this.redisErrors.delete(key);
+    if (this.redisErrors.size > 0) this.redisErrors.delete(key);
     // No per-call options: a hit then takes the Cache's resolved defaults (no option parsing per read);
     // a miss sets its TTL and tags from the factory. The Cache's `defaults.jitter` spreads the TTL.
     const value = (await this.cache.getOrSet(key, async (fctx) => {

@@ -17,6 +17,7 @@ export class Views {
   private discovered = new Map<string, string[]>();
   private loading: Promise<void> | undefined;
   private loaded = false;
+  private changes = 0;
 
   constructor(
     private readonly declared: ReadonlyMap<string, readonly string[]>,
@@ -24,6 +25,11 @@ export class Views {
     private readonly name: (table: string) => string,
     private readonly failed: (error: unknown) => void,
   ) {}
+
+  /** Grows whenever `expand` may answer differently (views read again): read plans keyed by it go stale. */
+  get generation(): number {
+    return this.changes;
+  }
 
   /** True once discovery is done (or off): `expand` is then synchronous. */
   get ready(): boolean {
@@ -48,6 +54,7 @@ export class Views {
             map.set(view, list);
           }
           this.discovered = map;
+          this.changes++;
         },
         (error: unknown) => this.failed(error),
       )
@@ -61,6 +68,7 @@ export class Views {
   refresh(): void {
     this.loading = undefined;
     this.loaded = false;
+    this.changes++;
   }
 
   /** `tables` plus every table behind the views among them (transitively; cycles end). */

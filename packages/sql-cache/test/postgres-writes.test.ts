@@ -128,6 +128,25 @@ describe('every write path invalidates', () => {
     expect(await big()).toMatchObject({ rows: [{ n: 2 }], source: 'db' });
   });
 
+  it('a view redefined elsewhere: after refreshViews() a repeated read is tagged with its new base table', async () => {
+    const { s, sql } = await setup();
+    await pool.query(`CREATE VIEW ${s}.names AS SELECT name FROM ${s}.customers`);
+    await sql.refreshViews();
+    const names = () => sql.query(`SELECT count(*)::int AS n FROM ${s}.names`);
+    await names();
+    expect((await names()).source).toBe('cache');
+    // Redefined outside sql-cache over another table; the next read must be tagged with that table.
+    await pool.query(
+      `CREATE OR REPLACE VIEW ${s}.names AS SELECT name FROM ${s}.customers UNION ALL SELECT 'x' FROM ${s}.staging`,
+    );
+    await sql.refreshViews();
+    await sql.invalidateTable(`${s}.names`);
+    expect(await names()).toMatchObject({ rows: [{ n: 4 }], source: 'db' });
+    await untilCached(names, { rows: [{ n: 4 }] });
+    await sql.query(`DELETE FROM ${s}.staging WHERE id = 3`);
+    expect(await names()).toMatchObject({ rows: [{ n: 3 }], source: 'db' });
+  });
+
   it('declared views work where none can be discovered', async () => {
     const { s } = await setup();
     await pool.query(`CREATE VIEW ${s}.totals AS SELECT sum(total)::int AS t FROM ${s}.orders`);
