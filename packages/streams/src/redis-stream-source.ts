@@ -3,7 +3,9 @@
  * pending entries first, then new ones; own pending ones again after a read
  * failed, as it may have run with its reply lost), XACK after the aggregator applied
  * them, and the idle pending entries of a consumer that stopped, claimed
- * back to that consumer's name and applied under its partition.
+ * back to that consumer's name and applied under its partition, in ID order:
+ * from its oldest pending entry, never past one that another claim holds (a
+ * claimer's, or a claim of this source whose reply was lost).
  *
  * A partition here is what one consumer received from one stream: entry IDs
  * only grow within it, which is what makes a replay recognisable. Entries of
@@ -34,6 +36,7 @@ import type {
   StreamRecord,
   StreamSource,
 } from './source.js';
+import { compareOffsets } from './windows.js';
 
 /** Options of {@link RedisStreamSource}. */
 export interface RedisStreamSourceOptions {
@@ -93,6 +96,8 @@ export class RedisStreamSource implements StreamSource {
   private ready = false;
   /** Per stream, the last entry ID this consumer's own reads delivered (entries only grow in ID). */
   private readonly delivered = new Map<string, string>();
+  /** Per partition of another consumer, the last entry ID this source claimed and delivered. */
+  private readonly claimedThrough = new Map<string, string>();
 
   constructor(options: RedisStreamSourceOptions) {
     const fail = (option: string, message: string): never => {
@@ -277,28 +282,67 @@ export class RedisStreamSource implements StreamSource {
   /** Claims idle pending entries of other consumers back to their own names and delivers them under their partitions. */
   private async claim(handlers: SourceHandlers): Promise<void> {
     for (const stream of this.streams) {
+      // Which consumers have idle entries; what to claim of each is decided per owner, in ID order.
       const rows = parsePendingReply(
         await this.redis.run('xpending', (c) =>
           c.call('XPENDING', stream, this.group, 'IDLE', this.claimIdleMs, '-', '+', this.readCount),
         ),
       );
-      const byOwner = new Map<string, string[]>();
-      for (const row of rows) {
-        if (row.consumer === this.consumer) continue;
-        const ids = byOwner.get(row.consumer) ?? [];
-        ids.push(row.id);
-        byOwner.set(row.consumer, ids);
-      }
-      for (const [owner, ids] of byOwner) {
-        // MIN-IDLE makes the claim exclusive: a second claimer (or the owner reading again) resets the idle time.
-        const claimed = parseStreamEntries<string>(
-          await this.redis.run('xclaim', (c) => c.call('XCLAIM', stream, this.group, owner, this.claimIdleMs, ...ids)),
-        ).filter((e) => e.fields !== null);
-        if (claimed.length > 0) {
-          await handlers.deliver({ partition: this.partitionOf(stream, owner), records: this.records(claimed) });
-        }
-      }
+      const owners = new Set<string>();
+      for (const row of rows) if (row.consumer !== this.consumer) owners.add(row.consumer);
+      for (const owner of owners) await this.claimFrom(handlers, stream, owner);
     }
+  }
+
+  /**
+   * Claims `owner`'s pending entries of `stream` back to its name, strictly from the oldest, and
+   * delivers them under its partition. An entry that is not idle was claimed a moment ago: by
+   * another consumer, which is applying it now, or by this one with the reply lost (a timeout
+   * after Redis ran it). Claiming the owner's later, still idle entries past it would apply them
+   * first; the partition's offset would then be past the earlier ones, which would be taken for
+   * replays (acknowledged, never counted). So the claim stops at the first entry that is not idle,
+   * unless this source delivered it itself (it waits in this source's queue, ahead of what is
+   * claimed now, so it is applied first); and what the XCLAIM did not return because another
+   * consumer took it in between is not skipped either.
+   */
+  private async claimFrom(handlers: SourceHandlers, stream: string, owner: string): Promise<void> {
+    const partition = this.partitionOf(stream, owner);
+    const mine = this.claimedThrough.get(partition.id);
+    const ownDelivery = (id: string) => mine !== undefined && compareOffsets(id, mine) <= 0;
+    const rows = parsePendingReply(
+      await this.redis.run('xpending', (c) => c.call('XPENDING', stream, this.group, '-', '+', this.readCount, owner)),
+    );
+    const ids: string[] = [];
+    for (const row of rows) {
+      if (row.idleMs >= this.claimIdleMs) ids.push(row.id);
+      else if (!ownDelivery(row.id)) break;
+    }
+    if (ids.length === 0) return;
+    // MIN-IDLE makes the claim exclusive: a second claimer (or the owner reading again) resets the idle time.
+    const claimed = parseStreamEntries<string>(
+      await this.redis.run('xclaim', (c) => c.call('XCLAIM', stream, this.group, owner, this.claimIdleMs, ...ids)),
+    );
+    // Not returned: acknowledged or deleted meanwhile (no longer pending: nothing to wait for), or
+    // taken by another consumer since the XPENDING (still pending): deliver only what precedes that.
+    const returned = new Set(claimed.map((e) => e.id));
+    const missing = ids.filter((id) => !returned.has(id) && !ownDelivery(id));
+    let cut: string | undefined;
+    const [first, lastMissing] = [missing[0], missing[missing.length - 1]];
+    if (first !== undefined && lastMissing !== undefined) {
+      const still = new Set(
+        parsePendingReply(
+          await this.redis.run('xpending', (c) =>
+            c.call('XPENDING', stream, this.group, first, lastMissing, this.readCount, owner),
+          ),
+        ).map((row) => row.id),
+      );
+      cut = missing.find((id) => still.has(id));
+    }
+    const entries = claimed.filter((e) => e.fields !== null && (cut === undefined || compareOffsets(e.id, cut) < 0));
+    if (entries.length === 0) return;
+    await handlers.deliver({ partition, records: this.records(entries) });
+    const last = (entries[entries.length - 1] as StreamEntry<string>).id;
+    if (!ownDelivery(last)) this.claimedThrough.set(partition.id, last);
   }
 
   private records(entries: StreamEntry<string>[]): StreamRecord[] {
