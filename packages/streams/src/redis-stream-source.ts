@@ -141,7 +141,15 @@ export class RedisStreamSource implements StreamSource {
     if (this.loop) return;
     const o = this.redis.options;
     // A blocking read holds its connection: never the shared one. Its timeout covers the BLOCK.
-    this.reader = this.redis.duplicate('streams-reader', { commandTimeout: this.blockMs + o.commandTimeoutMs });
+    this.reader = this.redis.duplicate('streams-reader', {
+      commandTimeout: this.blockMs + o.commandTimeoutMs,
+      // ioredis 5 resolves a blocking command with null once BLOCK plus this grace has passed, as if
+      // it found nothing. When Redis is stalled, the read still runs later and gives its entries to
+      // this consumer with the reply lost, and the null would not send us back to our own pending
+      // entries (a failed read does). So that timer must never fire first: the command timeout
+      // above, a rejection, ends a stalled read instead. (ioredis 6 has no such timer.)
+      ...({ blockingTimeoutGrace: 2_000_000_000 } as Record<string, unknown>),
+    });
     this.nextClaim = Date.now() + Math.min(this.claimIntervalMs, this.claimIdleMs);
     this.loop = this.run(handlers);
   }
