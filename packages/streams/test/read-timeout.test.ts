@@ -10,7 +10,7 @@ import { createRedis } from '@stratacache/core-client';
 import { eventually } from '@stratacache/test-utils';
 import { expect, test } from 'vitest';
 import { createWindowAggregator, RedisStreamSource, type WindowSpec } from '../src/index.js';
-import { client, comparable, offline, produce, server, sorted, type TestEvent, track } from './helpers.js';
+import { client, comparable, offline, produce, random, server, sorted, type TestEvent, track } from './helpers.js';
 
 const windows: WindowSpec[] = [
   // A tight grace, where the order of application decides what is dropped, and a wide one that keeps all.
@@ -25,11 +25,7 @@ test('a read that times out after Redis ran it: its entries are applied, in orde
   const stream = 'rt:stream:events';
   const t0 = Math.floor(Date.now() / 60_000) * 60_000 - 30 * 60_000;
   // Out of order by up to 4 s, so the tight series drops some records, and which depends on the order.
-  let seed = 7;
-  const rand = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
+  const rand = random(7);
   const events: TestEvent[] = Array.from({ length: 3000 }, (_, i) => ({
     time: t0 + i * 50 - Math.floor(rand() * 4000),
     amount: i % 10,
