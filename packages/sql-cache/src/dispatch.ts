@@ -4,6 +4,7 @@
  * the parser cannot read is a write unless it plainly reads (then uncached,
  * or cached under the call's own `tables` or `tags`).
  */
+import { ConfigError } from '@stratacache/core-client';
 import type { Memo } from './analyses.js';
 import { ALL_TABLES, type Statement } from './parse/analysis.js';
 import { read } from './read-path.js';
@@ -25,12 +26,15 @@ export function dispatch(
   memo: Memo,
 ): Promise<QueryResult> {
   const explicit = options.tables?.map((t) => owner.table(t));
+  const call = options.driverCall;
+  if (call !== undefined && owner.db.takesCalls !== true)
+    throw new ConfigError('driverCall: this driver cannot take pg query configs (only pgDriver can)');
   if (!memo.analysis.ok) {
     owner.counters.parseFailed(memo.analysis.reason, owner.dialect);
     const looksWrite = !READ_KEYWORDS.test(sql) || WRITE_WORDS.test(sql);
-    if (looksWrite) return write(owner, ctx, sql, params, explicit ?? [ALL_TABLES]);
+    if (looksWrite) return write(owner, ctx, sql, params, explicit ?? [ALL_TABLES], call);
     if (explicit || options.tags) return read(owner, ctx, sql, params, options, memo, explicit ?? []);
-    return owner.uncached(ctx, sql, params, 'unparseable', []);
+    return owner.uncached(ctx, sql, params, 'unparseable', [], call);
   }
   const statements = memo.analysis.statements;
   if (statements.length === 1) {
@@ -39,16 +43,16 @@ export function dispatch(
       case 'read':
         return read(owner, ctx, sql, params, options, memo, explicit ?? readTables(owner, memo, s));
       case 'uncacheable':
-        return owner.uncached(ctx, sql, params, s.reason, s.tables);
+        return owner.uncached(ctx, sql, params, s.reason, s.tables, call);
       case 'write':
-        return write(owner, ctx, sql, params, explicit ?? writtenTables(owner, s));
+        return write(owner, ctx, sql, params, explicit ?? writtenTables(owner, s), call);
       case 'transaction':
-        return control(owner, ctx, sql, params, s.op);
+        return control(owner, ctx, sql, params, s.op, call);
       case 'other':
-        return owner.execute(ctx, sql, params);
+        return owner.execute(ctx, sql, params, call);
     }
   }
-  return several(owner, ctx, sql, params, statements, explicit);
+  return several(owner, ctx, sql, params, statements, explicit, call);
 }
 
 /** A single read statement's tables under the `schemas` option, mapped once per SQL text. */

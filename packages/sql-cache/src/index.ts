@@ -6,7 +6,7 @@
 
 export type { SqlCacheEvent, SqlCacheStats, TableStats } from './diagnostics.js';
 export { SqlCacheChannels } from './diagnostics.js';
-export type { ListenHandlers, SqlConnection, SqlDriver, SqlExecutor, SqlResult } from './driver.js';
+export type { DriverCall, ListenHandlers, SqlConnection, SqlDriver, SqlExecutor, SqlResult } from './driver.js';
 export { TransactionStateError } from './errors.js';
 export { encodeParam, queryHash, shapeHash } from './key.js';
 export { normalizeSql } from './normalize.js';

@@ -101,7 +101,7 @@ export function mysql2Driver(db: Mysql2PoolLike | Mysql2ConnectionLike, options:
     },
     async connect(): Promise<SqlConnection> {
       const conn = await db.getConnection();
-      return { ...executor(conn), release: () => conn.release() };
+      return { ...executor(conn), release: (destroy) => (destroy ? conn.destroy() : conn.release()) };
     },
   };
 }

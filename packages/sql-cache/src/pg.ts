@@ -4,7 +4,7 @@
  * protocol (several statements in one text work); with parameters, the
  * extended one. The driver is the application's: nothing here imports `pg`.
  */
-import type { ListenHandlers, SqlConnection, SqlDriver, SqlExecutor, SqlResult } from './driver.js';
+import type { DriverCall, ListenHandlers, SqlConnection, SqlDriver, SqlExecutor, SqlResult } from './driver.js';
 import type { SqlParser } from './parse/analysis.js';
 import { postgresParser } from './parse/postgres.js';
 
@@ -12,11 +12,21 @@ import { postgresParser } from './parse/postgres.js';
 export interface PgResultLike {
   rows: unknown[];
   rowCount: number | null;
+  /** The command tag (`'SELECT'`, `'INSERT'`, `'COMMIT'`, ...). */
+  command?: string;
+}
+
+/** A pg query config, as `cachedPgPool` hands a call on. */
+export interface PgQueryConfigLike {
+  text: string;
+  values?: unknown[];
+  rowMode?: 'array';
+  types?: unknown;
 }
 
 /** What the adapter uses of a pg `Client` (or a pooled client). */
 export interface PgClientLike {
-  query(text: string, values?: unknown[]): Promise<PgResultLike | PgResultLike[]>;
+  query(text: string | PgQueryConfigLike, values?: unknown[]): Promise<PgResultLike | PgResultLike[]>;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
 }
@@ -28,10 +38,13 @@ export interface PgPoolClientLike extends PgClientLike {
 
 /** What the adapter uses of a pg `Pool`. */
 export interface PgPoolLike {
-  query(text: string, values?: unknown[]): Promise<PgResultLike | PgResultLike[]>;
+  query(text: string | PgQueryConfigLike, values?: unknown[]): Promise<PgResultLike | PgResultLike[]>;
   connect(): Promise<PgPoolClientLike>;
   readonly totalCount: number;
 }
+
+export type { CachedPgPoolOptions, CachedPgResult, PgQueryInput } from './pg-pool.js';
+export { CachedPgPool, CachedPgPoolClient, cachedPgPool } from './pg-pool.js';
 
 /** Options of {@link pgDriver}. */
 export interface PgDriverOptions {
@@ -48,15 +61,29 @@ export function pgResult(result: PgResultLike | PgResultLike[]): SqlResult {
     return {
       rows: (last?.rows ?? []) as Record<string, unknown>[],
       rowCount: result.reduce((n, r) => n + (r.rowCount ?? 0), 0),
+      command: last?.command,
     };
   }
-  return { rows: result.rows as Record<string, unknown>[], rowCount: result.rowCount ?? result.rows.length };
+  return {
+    rows: result.rows as Record<string, unknown>[],
+    rowCount: result.rowCount ?? result.rows.length,
+    command: result.command,
+  };
+}
+
+/** Runs one statement; a call's row mode and type parsers go in a query config (without values: the simple protocol still). */
+function send(client: Pick<PgClientLike, 'query'>, sql: string, params: readonly unknown[], call?: DriverCall) {
+  if (call === undefined) return params.length === 0 ? client.query(sql) : client.query(sql, params as unknown[]);
+  const config: PgQueryConfigLike = { text: sql };
+  if (params.length > 0) config.values = params as unknown[];
+  if (call.rowMode !== undefined) config.rowMode = call.rowMode;
+  if (call.types !== undefined) config.types = call.types;
+  return client.query(config);
 }
 
 function executor(client: Pick<PgClientLike, 'query'>): SqlExecutor {
   return {
-    query: async (sql, params) =>
-      pgResult(await (params.length === 0 ? client.query(sql) : client.query(sql, params as unknown[]))),
+    query: async (sql, params, call) => pgResult(await send(client, sql, params, call)),
   };
 }
 
@@ -108,6 +135,7 @@ export function pgDriver(db: PgPoolLike | PgClientLike, options: PgDriverOptions
       dialect: 'postgres',
       parser,
       pinned: false,
+      takesCalls: true,
       ...executor(pool),
       async transaction(fn) {
         const client = await pool.connect();
@@ -121,7 +149,7 @@ export function pgDriver(db: PgPoolLike | PgClientLike, options: PgDriverOptions
       },
       async connect(): Promise<SqlConnection> {
         const client = await pool.connect();
-        return { ...executor(client), release: () => client.release() };
+        return { ...executor(client), release: (destroy) => client.release(destroy) };
       },
       listen: (channel, handlers) => listenOnPool(pool, channel, handlers, maxDelay),
     };
@@ -131,6 +159,7 @@ export function pgDriver(db: PgPoolLike | PgClientLike, options: PgDriverOptions
     dialect: 'postgres',
     parser,
     pinned: true,
+    takesCalls: true,
     ...executor(client),
     transaction: (fn) => inTransaction(client, fn),
     listen: (channel, handlers) => listenOnClient(client, channel, handlers),

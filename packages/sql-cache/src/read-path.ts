@@ -6,8 +6,10 @@
  */
 import { ConfigError, toMs } from '@stratacache/core-client';
 import type { Memo, ReadPlan } from './analyses.js';
+import { callSuffix } from './driver.js';
 import { entryKey, queryHash, shapeHash } from './key.js';
 import { ALL_TABLES } from './parse/analysis.js';
+import { fromDb } from './query-types.js';
 import type { QueryOptions, QueryResult, SqlCache } from './sql-cache.js';
 import { ALL_TAG, tableTag } from './tags.js';
 import type { Context } from './transaction.js';
@@ -25,14 +27,15 @@ export async function read(
   if (!owner.views.ready) await owner.views.load(owner.db);
   const plan = planOf(owner, memo, named, options);
   const tables = plan.tables;
-  if (options.cache === false) return owner.uncached(ctx, sql, params, 'cache-false', tables);
-  if (tables.length === 0 && !options.tags?.length) return owner.uncached(ctx, sql, params, 'no-tables', tables);
+  const call = options.driverCall;
+  if (options.cache === false) return owner.uncached(ctx, sql, params, 'cache-false', tables, call);
+  if (tables.length === 0 && !options.tags?.length) return owner.uncached(ctx, sql, params, 'no-tables', tables, call);
   const tx = ctx.tx;
   if (tx?.wrote(tables)) {
     // Read your own writes: the transaction's uncommitted rows, straight from its connection.
-    const result = await ctx.executor.query(sql, params);
+    const result = await ctx.executor.query(sql, params, call);
     owner.counters.lookup(tables, 'bypass');
-    return { rows: result.rows, rowCount: result.rowCount, source: 'db' };
+    return fromDb(result);
   }
   memo.shape ??= shapeHash(owner.dialect, memo.normalized);
   let key: string;
@@ -42,6 +45,8 @@ export async function read(
     key = plan.key ?? entryKey(tables[0], memo.shape);
     if (plan === memo.plan) plan.key = key;
   }
+  // Rows read another way (arrays, other type parsers) are other values: never under the plain key.
+  if (call !== undefined) key = `${key}~${callSuffix(call)}`;
   const ttlMs =
     options.ttl === undefined && options.category === undefined ? plan.ttlMs : ttlOf(owner, options, tables);
   const { value, source } = await owner.cached(
@@ -50,7 +55,7 @@ export async function read(
     plan.tags,
     ttlMs,
     async () => {
-      const result = await ctx.executor.query(sql, params);
+      const result = await ctx.executor.query(sql, params, call);
       return { rows: result.rows, rowCount: result.rowCount };
     },
     tx !== undefined,

@@ -116,9 +116,10 @@ export class SqlSession implements SqlQueryable {
   /**
    * Returns the connection. A transaction still open is not ours to end: its
    * tables are invalidated now (it may commit later) and a later COMMIT on
-   * the pooled connection is not seen.
+   * the pooled connection is not seen. `destroy` (pg: true or an error)
+   * closes the connection instead of returning it to the pool.
    */
-  async release(): Promise<void> {
+  async release(destroy?: boolean | Error): Promise<void> {
     if (this.released) return;
     this.released = true;
     // The main path of a single-connection driver: its transaction goes on without this handle.
@@ -126,7 +127,7 @@ export class SqlSession implements SqlQueryable {
     const tx = this.ctx.tx;
     this.ctx.tx = undefined;
     if (tx) await this.sql.committed(tx);
-    await this.connection?.release();
+    await this.connection?.release(destroy);
   }
 }
 

@@ -9,7 +9,7 @@ import { type Cache, PatternsChannels } from '@stratacache/patterns';
 import { Analyses } from './analyses.js';
 import { Counters, listening, publish, type SqlCacheStats } from './diagnostics.js';
 import { dispatch } from './dispatch.js';
-import type { SqlDriver } from './driver.js';
+import type { DriverCall, SqlDriver } from './driver.js';
 import { Horizons } from './horizon.js';
 import {
   installNotifyTriggers,
@@ -20,7 +20,7 @@ import {
 } from './notify.js';
 import { type ResolvedSqlCacheOptions, resolveSqlCacheOptions, type SqlCacheOptions, tableId } from './options.js';
 import { ALL_TABLES } from './parse/analysis.js';
-import type { QueryOptions, QueryResult, SqlQueryable } from './query-types.js';
+import { fromDb, type QueryOptions, type QueryResult, type SqlQueryable } from './query-types.js';
 import { type Fetcher, getDataFromTable, type Where } from './seed.js';
 import { openSession, runTransaction, type SqlSession, type SqlTransaction } from './session.js';
 import { ALL_TAG, tableTag } from './tags.js';
@@ -342,16 +342,22 @@ export class SqlCache implements SqlQueryable {
   }
 
   /** @internal */
-  async uncached(ctx: Context, sql: string, params: readonly unknown[], reason: string, tables: readonly string[]) {
-    const result = await ctx.executor.query(sql, params);
+  async uncached(
+    ctx: Context,
+    sql: string,
+    params: readonly unknown[],
+    reason: string,
+    tables: readonly string[],
+    call?: DriverCall,
+  ): Promise<QueryResult> {
+    const result = await ctx.executor.query(sql, params, call);
     this.counters.notCached(reason, tables);
-    return { rows: result.rows, rowCount: result.rowCount, source: 'db' as const };
+    return fromDb(result);
   }
 
   /** @internal */
-  async execute(ctx: Context, sql: string, params: readonly unknown[]): Promise<QueryResult> {
-    const result = await ctx.executor.query(sql, params);
-    return { rows: result.rows, rowCount: result.rowCount, source: 'db' };
+  async execute(ctx: Context, sql: string, params: readonly unknown[], call?: DriverCall): Promise<QueryResult> {
+    return fromDb(await ctx.executor.query(sql, params, call));
   }
 
   private scheduleRetry(): void {

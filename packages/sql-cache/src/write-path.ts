@@ -4,6 +4,7 @@
  * it has resolved; inside one, the tables wait for COMMIT. SQL-text BEGIN,
  * COMMIT and ROLLBACK move a followed connection's transaction state.
  */
+import type { DriverCall } from './driver.js';
 import { TransactionStateError } from './errors.js';
 import { ALL_TABLES, type Statement } from './parse/analysis.js';
 import type { QueryResult, SqlCache } from './sql-cache.js';
@@ -23,16 +24,17 @@ export async function write(
   sql: string,
   params: readonly unknown[],
   tables: readonly string[],
+  call?: DriverCall,
 ): Promise<QueryResult> {
   if (ctx.tx) {
     await owner.openHorizon(ctx.tx, tables);
-    return owner.execute(ctx, sql, params);
+    return owner.execute(ctx, sql, params, call);
   }
   // Autocommit: the statement commits as it resolves; invalidate after it, never concurrently.
   const tx = owner.newTx();
   await owner.openHorizon(tx, tables);
   try {
-    return await owner.execute(ctx, sql, params);
+    return await owner.execute(ctx, sql, params, call);
   } finally {
     // Also after a failure: a lost connection leaves the outcome unknown, and a needless invalidation is cheap.
     await owner.committed(tx);
@@ -46,6 +48,7 @@ export async function control(
   sql: string,
   params: readonly unknown[],
   op: string,
+  call?: DriverCall,
 ): Promise<QueryResult> {
   if (!ctx.tracksText) {
     // BEGIN on a pool runs on whichever connection answers: the statements after it may not share it.
@@ -55,14 +58,14 @@ export async function control(
   }
   const tx = ctx.tx;
   if (op === 'begin') {
-    const result = await owner.execute(ctx, sql, params);
+    const result = await owner.execute(ctx, sql, params, call);
     ctx.tx ??= owner.newTx();
     return result;
   }
   if (op === 'commit' || op === 'prepare') {
     ctx.tx = undefined;
     try {
-      return await owner.execute(ctx, sql, params);
+      return await owner.execute(ctx, sql, params, call);
     } finally {
       // A failed COMMIT may still have committed (the connection dropped): invalidate anyway.
       if (tx) await owner.committed(tx);
@@ -71,13 +74,13 @@ export async function control(
   if (op === 'rollback') {
     ctx.tx = undefined;
     try {
-      return await owner.execute(ctx, sql, params);
+      return await owner.execute(ctx, sql, params, call);
     } finally {
       if (tx) await owner.rolledBack(tx);
     }
   }
   // SAVEPOINT, RELEASE, ROLLBACK TO: the tables written so far stay written (safe).
-  return owner.execute(ctx, sql, params);
+  return owner.execute(ctx, sql, params, call);
 }
 
 /** Several statements in one text: run once; their writes and transaction control applied in order. */
@@ -88,14 +91,17 @@ export async function several(
   params: readonly unknown[],
   statements: readonly Statement[],
   explicit: string[] | undefined,
+  call?: DriverCall,
 ): Promise<QueryResult> {
   const writes = statements.filter((s): s is Statement & { kind: 'write' } => s.kind === 'write');
   const controls = statements.filter((s) => s.kind === 'transaction');
-  if (writes.length === 0 && controls.length === 0) return owner.uncached(ctx, sql, params, 'several-statements', []);
+  if (writes.length === 0 && controls.length === 0)
+    return owner.uncached(ctx, sql, params, 'several-statements', [], call);
   const written = explicit ?? writes.flatMap((s) => writtenTables(owner, s));
   // e.g. 'BEGIN; UPDATE ...; COMMIT' through a pool: the text runs whole on one connection.
-  if (controls.length > 0 && !ctx.tracksText) return write(owner, { ...ctx, tx: undefined }, sql, params, written);
-  if (controls.length === 0) return write(owner, ctx, sql, params, written);
+  if (controls.length > 0 && !ctx.tracksText)
+    return write(owner, { ...ctx, tx: undefined }, sql, params, written, call);
+  if (controls.length === 0) return write(owner, ctx, sql, params, written, call);
   // Follow the transaction state through the text; what it wrote is invalidated once it is closed.
   const tx = ctx.tx ?? owner.newTx();
   await owner.openHorizon(tx, written);
@@ -106,7 +112,7 @@ export async function several(
     else if (s.op === 'commit' || s.op === 'rollback' || s.op === 'prepare') open = false;
   }
   try {
-    return await owner.execute(ctx, sql, params);
+    return await owner.execute(ctx, sql, params, call);
   } finally {
     if (open) ctx.tx = tx;
     else {
