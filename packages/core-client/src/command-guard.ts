@@ -7,7 +7,8 @@
  *   client's sendCommand, but a Cluster queues commands before any node sees
  *   them, with no timer: the timer starts here. Under a time budget
  *   (`redis.budget()`) it is the budget's remaining time when that is shorter.
- *   The timer is ours, not ioredis's: when it fires, the command still gets
+ *   The timer is ours, not ioredis's (one shared sweep for the usual
+ *   lengths, see command-timeouts.ts): when it fires, the command still gets
  *   one poll phase of the event loop before it is called timed out. Node runs
  *   timers before I/O, so after the loop stalled (a long synchronous task, a
  *   GC pause, a starved CPU) a reply that arrived in time would otherwise
@@ -30,6 +31,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { Admission } from './breaker.js';
+import { OWN_TIMER_BELOW_MS, TimeoutSweep } from './command-timeouts.js';
 import { StratacacheError } from './errors.js';
 
 interface QueuedCommand {
@@ -161,22 +163,46 @@ function admit(command: QueuedCommand, gate: NodeGate): Error | undefined {
   return undefined;
 }
 
+function isSettled(command: QueuedCommand): boolean {
+  return (
+    command.isSettled === true ||
+    command.isResolved === true ||
+    (command as unknown as Record<symbol, unknown>)[REJECTED] === true
+  );
+}
+
 /**
- * Arms the command timeout in ioredis's own slot (so ioredis clears it when
- * the command settles, and does not arm a second one). When it fires, the
- * rejection waits for `setImmediate`, which runs after this turn's poll
- * phase: replies that arrived during a stall of the event loop are read
- * (and resolve their commands) first. See the module comment.
+ * A command whose time is up: rejected once `setImmediate` runs, after this
+ * turn's poll phase, so replies that arrived during a stall of the event loop
+ * are read (and resolve their commands) first. See the module comment.
+ */
+function expire(command: QueuedCommand): void {
+  setImmediate(() => {
+    if (!isSettled(command)) command.reject(new Error('Command timed out'));
+  });
+}
+
+/** Timeouts of the usual length, watched by one sweep for the process (command-timeouts.ts). */
+const sweep = new TimeoutSweep<QueuedCommand>({ settled: isSettled, expire });
+
+/** What ioredis's timer slot holds for a swept command: truthy, so ioredis arms none; `clearTimeout` ignores it. */
+const SWEPT = Object.freeze({ swept: true }) as unknown as NodeJS.Timeout;
+
+/**
+ * Arms the command timeout and fills ioredis's own slot, so ioredis (which
+ * has `commandTimeout` too) does not arm a second one, and a command sent
+ * again from an offline queue keeps its first deadline. Usual lengths go to
+ * the shared sweep; short ones (a budget's remainder) get a timer of their
+ * own, which ioredis clears when the command settles.
  */
 function armTimeout(command: QueuedCommand, ms: number): void {
   if (command._commandTimeoutTimer !== undefined || typeof command.setTimeout !== 'function') return;
-  command._commandTimeoutTimer = setTimeout(() => {
-    setImmediate(() => {
-      const tracked = command as unknown as Record<symbol, unknown>;
-      if (command.isSettled === true || command.isResolved === true || tracked[REJECTED] === true) return;
-      command.reject(new Error('Command timed out'));
-    });
-  }, ms);
+  if (ms >= OWN_TIMER_BELOW_MS) {
+    command._commandTimeoutTimer = SWEPT;
+    sweep.add(command, ms);
+  } else {
+    command._commandTimeoutTimer = setTimeout(() => expire(command), ms);
+  }
 }
 
 /** Installs the guard on `client` (a standalone, Sentinel or Cluster client). */

@@ -65,7 +65,8 @@ export function encodeKeyPart(part: string | number): string {
   const text = typeof part === 'string' ? assertWellFormed(part, 'A key part') : String(part);
   // Most parts need no escape: a test is cheaper than a replace with a callback.
   if (!NEEDS_ESCAPE.test(text)) return text;
-  return text.replace(/[%:{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  // Four native passes (`%` first, so no escape is escaped again) cost less than one replace with a callback.
+  return text.replaceAll('%', '%25').replaceAll(':', '%3A').replaceAll('{', '%7B').replaceAll('}', '%7D');
 }
 
 const NEEDS_ESCAPE = /[%:{}]/;
