@@ -21,6 +21,8 @@ export interface EntryStamp {
   tags?: readonly string[];
 }
 
+const NO_TAGS: readonly string[] = [];
+
 /** @internal The times of one invalidator (see the module comment). */
 export class InvalidationTimes {
   // Local copies of invalidation times, kept fresh by the bus and re-read after tagCacheTtl.
@@ -87,10 +89,18 @@ export class InvalidationTimes {
   judgeCached(entry: EntryStamp): Verdict | undefined {
     if (this.tagCacheMs === 0) return undefined;
     const now = Date.now();
-    const tags = entry.tags ?? [];
-    for (const tag of tags) if (!this.loadedWithin(this.tagLoadedAt, tag, now)) return undefined;
+    const tags = entry.tags ?? NO_TAGS;
+    for (let i = 0; i < tags.length; i++)
+      if (!this.loadedWithin(this.tagLoadedAt, tags[i] as string, now)) return undefined;
     if (!this.loadedWithin(this.keyLoadedAt, entry.key, now)) return undefined;
-    return this.verdict(entry, undefined);
+    // The verdict from the held times alone, in plain loops: no closure per hit.
+    const writtenAt = entry.writtenAt;
+    for (let i = 0; i < tags.length; i++)
+      if ((this.tagDeleted.get(tags[i] as string) ?? -Infinity) >= writtenAt) return 'deleted';
+    if ((this.keyExpired.get(entry.key) ?? -Infinity) >= writtenAt) return 'stale';
+    for (let i = 0; i < tags.length; i++)
+      if ((this.tagExpired.get(tags[i] as string) ?? -Infinity) >= writtenAt) return 'stale';
+    return 'fresh';
   }
 
   private loadedWithin(loadedAt: Map<string, number>, item: string, now: number): boolean {

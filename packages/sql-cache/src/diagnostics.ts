@@ -94,7 +94,7 @@ export class Counters {
       else if (result === 'miss') stats.misses++;
       else if (result === 'bypass') stats.bypasses++;
     }
-    publish('lookup', { tables, result });
+    if (listening('lookup')) publish('lookup', { tables, result });
   }
 
   invalidated(table: string, source: 'write' | 'notify' | 'manual' | 'gap'): void {

@@ -118,11 +118,15 @@ export class Horizons {
     const now = Date.now();
     if (this.anyOpen(tables, now)) return true;
     if (!this.redis || !this.keys) return false;
-    const stale = tables.filter((t) => {
+    // No array on the common path (every table read recently): this runs on every cached read.
+    let stale: string[] | undefined;
+    for (const t of tables) {
       const at = this.readAt.get(t);
-      return at === undefined || now - at >= this.refreshMs;
-    });
-    if (stale.length === 0) return false;
+      if (at !== undefined && now - at < this.refreshMs) continue;
+      if (stale === undefined) stale = [t];
+      else stale.push(t);
+    }
+    if (stale === undefined) return false;
     return Promise.all(stale.map((t) => this.read(t))).then(
       () => this.anyOpen(tables, Date.now()),
       () => false,

@@ -14,8 +14,13 @@ import type { QueryOptions, QueryResult, SqlCache } from './sql-cache.js';
 import { ALL_TAG, tableTag } from './tags.js';
 import type { Context } from './transaction.js';
 
-/** Runs a cacheable read of `named` tables in `ctx`. */
-export async function read(
+/**
+ * Runs a cacheable read of `named` tables in `ctx`. Not `async`: a hit hands
+ * the cached read's promise on with one `.then` (each async frame costs a
+ * promise and a resume per read). Its callers turn a synchronous throw (a bad
+ * option or parameter) into a rejection (`SqlCache.run`).
+ */
+export function read(
   owner: SqlCache,
   ctx: Context,
   sql: string,
@@ -24,7 +29,9 @@ export async function read(
   memo: Pick<Memo, 'normalized' | 'shape' | 'tables' | 'plan'>,
   named: readonly string[],
 ): Promise<QueryResult> {
-  if (!owner.views.ready) await owner.views.load(owner.db);
+  if (!owner.views.ready) {
+    return owner.views.load(owner.db).then(() => read(owner, ctx, sql, params, options, memo, named));
+  }
   const plan = planOf(owner, memo, named, options);
   const tables = plan.tables;
   const call = options.driverCall;
@@ -33,9 +40,10 @@ export async function read(
   const tx = ctx.tx;
   if (tx?.wrote(tables)) {
     // Read your own writes: the transaction's uncommitted rows, straight from its connection.
-    const result = await ctx.executor.query(sql, params, call);
-    owner.counters.lookup(tables, 'bypass');
-    return fromDb(result);
+    return ctx.executor.query(sql, params, call).then((result) => {
+      owner.counters.lookup(tables, 'bypass');
+      return fromDb(result);
+    });
   }
   memo.shape ??= shapeHash(owner.dialect, memo.normalized);
   let key: string;
@@ -49,19 +57,20 @@ export async function read(
   if (call !== undefined) key = `${key}~${callSuffix(call)}`;
   const ttlMs =
     options.ttl === undefined && options.category === undefined ? plan.ttlMs : ttlOf(owner, options, tables);
-  const { value, source } = await owner.cached(
-    tables,
-    key,
-    plan.tags,
-    ttlMs,
-    async () => {
-      const result = await ctx.executor.query(sql, params, call);
-      return { rows: result.rows, rowCount: result.rowCount };
-    },
-    tx !== undefined,
-    plan.guarded,
-  );
-  return { rows: value.rows, rowCount: value.rowCount, source };
+  return owner.reads
+    .cached(
+      tables,
+      key,
+      plan.tags,
+      ttlMs,
+      async () => {
+        const result = await ctx.executor.query(sql, params, call);
+        return { rows: result.rows, rowCount: result.rowCount };
+      },
+      tx !== undefined,
+      plan.guarded,
+    )
+    .then(({ value, source }) => ({ rows: value.rows, rowCount: value.rowCount, source }));
 }
 
 /**

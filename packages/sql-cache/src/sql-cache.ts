@@ -3,11 +3,11 @@
  * they touch after they commit, and transactions that keep readers off the
  * cache while they write (horizons). See the README for the guarantees.
  */
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Duration, StrataRedis } from '@stratacache/core-client';
-import { type Cache, PatternsChannels } from '@stratacache/patterns';
+import type { Cache } from '@stratacache/patterns';
 import { Analyses } from './analyses.js';
-import { Counters, listening, publish, type SqlCacheStats } from './diagnostics.js';
+import { CachedReads } from './cached-read.js';
+import { Counters, type SqlCacheStats } from './diagnostics.js';
 import { dispatch } from './dispatch.js';
 import type { DriverCall, SqlDriver } from './driver.js';
 import { Horizons } from './horizon.js';
@@ -42,8 +42,7 @@ export class SqlCache implements SqlQueryable {
   private readonly redis: StrataRedis | undefined;
   private readonly analyses: Analyses;
   /** @internal */ readonly views: Views;
-  private readonly redisErrors = new Set<string>();
-  private readonly onPatternsError: (message: unknown) => void;
+  /** @internal */ readonly reads: CachedReads;
   private readonly pending = new Set<string>();
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -73,16 +72,7 @@ export class SqlCache implements SqlQueryable {
       (t) => this.table(t),
       () => this.counters.fellBack('view-discovery-failed'),
     );
-    // A load whose Redis read failed must not be cached: the Cache tells us on its error channel,
-    // synchronously, before it calls the factory.
-    this.onPatternsError = (message) => {
-      const m = message as { namespace?: string; operation?: string; key?: string };
-      if (m.namespace === this.cache.name && m.operation === 'get' && typeof m.key === 'string') {
-        this.redisErrors.add(m.key);
-        if (this.redisErrors.size > 10_000) this.redisErrors.clear();
-      }
-    };
-    subscribe(PatternsChannels.error, this.onPatternsError);
+    this.reads = new CachedReads(this.cache, this.redis, this.horizons, this.counters);
   }
 
   // ------------------------------------------------------------------ public verbs
@@ -204,7 +194,7 @@ export class SqlCache implements SqlQueryable {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.retryTimer);
-    unsubscribe(PatternsChannels.error, this.onPatternsError);
+    this.reads.close();
     this.horizons.close();
   }
 
@@ -276,9 +266,9 @@ export class SqlCache implements SqlQueryable {
   // ------------------------------------------------------------------ reads
 
   /**
-   * @internal The cached read every verb shares: bypassed while Redis is down
-   * or a horizon is open on one of `tables`, else `getOrSet` whose result is
-   * not written back from inside a transaction or after a failed Redis read.
+   * @internal The cached read every verb shares (cached-read.ts): bypassed
+   * while Redis is down or a horizon is open on one of `tables`, else the
+   * Cache's `getOrSet`.
    */
   cached<V>(
     tables: readonly string[],
@@ -289,56 +279,7 @@ export class SqlCache implements SqlQueryable {
     inTransaction: boolean,
     guarded: readonly string[] = [...tables, ALL_TABLES],
   ): Promise<{ value: V; source: 'cache' | 'db' }> {
-    // Not async: the hit path hands the lookup's own promise on (an async wrapper costs extra ticks per read).
-    if (!listening('query')) return this.lookup(tables, key, tags, ttlMs, load, inTransaction, guarded);
-    const started = performance.now();
-    return this.lookup(tables, key, tags, ttlMs, load, inTransaction, guarded).then((answer) => {
-      publish('query', { source: answer.source, durationMs: performance.now() - started });
-      return answer;
-    });
-  }
-
-  private async lookup<V>(
-    tables: readonly string[],
-    key: string,
-    tags: readonly string[],
-    ttlMs: number,
-    load: () => Promise<V>,
-    inTransaction: boolean,
-    guarded: readonly string[],
-  ): Promise<{ value: V; source: 'cache' | 'db' }> {
-    if (this.redis?.breaker?.isOpen) {
-      this.counters.fellBack('redis-down');
-      const value = await load();
-      this.counters.lookup(tables, 'bypass');
-      return { value, source: 'db' };
-    }
-    const open = this.horizons.isOpen(guarded);
-    if (open === true || (open !== false && (await open))) {
-      const value = await load();
-      this.counters.lookup(tables, 'bypass');
-      return { value, source: 'db' };
-    }
-    let ran = false;
-    if (this.redisErrors.size > 0) this.redisErrors.delete(key);
-    // No per-call options: a hit then takes the Cache's resolved defaults (no option parsing per read);
-    // a miss sets its TTL and tags from the factory. The Cache's `defaults.jitter` spreads the TTL.
-    const value = (await this.cache.getOrSet(key, async (fctx) => {
-      ran = true;
-      const loaded = await load();
-      if (inTransaction) fctx.skip();
-      else if (this.redisErrors.delete(key)) {
-        // Redis failed on this load: the result goes to the caller only, not to any tier.
-        this.counters.fellBack('redis-error');
-        fctx.skip();
-      } else {
-        fctx.setTtl(ttlMs);
-        fctx.setTags(tags);
-      }
-      return loaded;
-    })) as V;
-    this.counters.lookup(tables, ran ? 'miss' : 'hit');
-    return { value, source: ran ? 'db' : 'cache' };
+    return this.reads.cached(tables, key, tags, ttlMs, load, inTransaction, guarded);
   }
 
   /** @internal */

@@ -32,7 +32,7 @@ import {
   readRedis,
   redisKey,
 } from './read-path.js';
-import type { CacheContext, NamespaceState } from './state.js';
+import { type CacheContext, KEY_SLOTS, type NamespaceState } from './state.js';
 import { Telemetry } from './telemetry.js';
 import { broadcast, deleteKeys, store } from './write-path.js';
 
@@ -95,6 +95,7 @@ export class Cache<T = unknown> {
         : undefined,
       inflight: new Map(),
       telemetry: new Telemetry(namespace),
+      recentKeys: new Array<string>(2 * KEY_SLOTS).fill(''),
     };
     this.unregister = registerBusTarget(this.ns);
     // Evictions are counted on the root cache: the memory tier is shared by its namespaces.

@@ -18,6 +18,13 @@ import type { StrataRedis } from '@stratacache/core-client';
 type Resolve = (buf: Buffer | null) => void;
 type Reject = (error: unknown) => void;
 
+/**
+ * Schedules the flush as a plain promise reaction: `queueMicrotask` wraps every
+ * callback in an AsyncResource (an object, a bind, a scope entered and left),
+ * paid on every lone read.
+ */
+const RESOLVED = Promise.resolve();
+
 /** Reads of one Redis client, batched per tick. */
 export class ReadBatch {
   private keys: string[] = [];
@@ -30,7 +37,7 @@ export class ReadBatch {
   /** The bytes of `rk` (null for nothing), read with the other reads of this tick. */
   get(rk: string): Promise<Buffer | null> {
     return new Promise<Buffer | null>((resolve, reject) => {
-      if (this.keys.length === 0) queueMicrotask(this.flush);
+      if (this.keys.length === 0) RESOLVED.then(this.flush);
       this.keys.push(rk);
       this.resolves.push(resolve);
       this.rejects.push(reject);
@@ -39,6 +46,7 @@ export class ReadBatch {
 
   private send(): void {
     const { keys, resolves, rejects } = this;
+    // Never throws: run() and getMany() report failures through their promises.
     this.keys = [];
     this.resolves = [];
     this.rejects = [];

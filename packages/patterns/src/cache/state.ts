@@ -85,7 +85,15 @@ export interface NamespaceState {
   readonly invalidator: Invalidator | undefined;
   readonly inflight: Map<string, Flight>;
   readonly telemetry: Telemetry;
+  /**
+   * The Redis keys of recent keys, in {@link KEY_SLOTS} slots picked by the
+   * key's length and last character (see `redisKey`): `[key, rk, key, rk, ...]`.
+   */
+  readonly recentKeys: string[];
 }
+
+/** Slots of `NamespaceState.recentKeys` (a power of two). */
+export const KEY_SLOTS = 16;
 
 /** The value a caller gets from an entry: the stored object, or a copy with `memory.clone`. */
 export function handOut(ns: NamespaceState, value: unknown): unknown {
