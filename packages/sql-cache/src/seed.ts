@@ -6,6 +6,7 @@
  */
 import { ConfigError, type Duration, toMs } from '@stratacache/core-client';
 import { entryKey, lookupHash } from './key.js';
+import { ALL_TABLES } from './parse/analysis.js';
 import type { SqlCache } from './sql-cache.js';
 import { ALL_TAG, tableTag } from './tags.js';
 
@@ -88,6 +89,7 @@ export async function getDataFromTable<Row>(
   const id = sql.table(table);
   const ttlMs = ttl === undefined ? (sql.options.tableTtlMs.get(id) ?? sql.options.defaultTtlMs) : toMs(ttl, 'ttl');
   const key = entryKey(id, lookupHash(id, columns, request.where));
-  const { value } = await sql.cached([id], key, [tableTag(id), ALL_TAG], ttlMs, load, false);
+  // Guarded like a query of the table: its horizon, and the every-table one of unreadable writes.
+  const { value } = await sql.reads.cached([id], key, [tableTag(id), ALL_TAG], ttlMs, load, false, [id, ALL_TABLES]);
   return value;
 }

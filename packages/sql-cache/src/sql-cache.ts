@@ -42,7 +42,7 @@ export class SqlCache implements SqlQueryable {
   private readonly redis: StrataRedis | undefined;
   private readonly analyses: Analyses;
   /** @internal */ readonly views: Views;
-  /** @internal */ readonly reads: CachedReads;
+  /** @internal The cached read every verb shares (cached-read.ts). */ readonly reads: CachedReads;
   private readonly pending = new Set<string>();
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -264,23 +264,6 @@ export class SqlCache implements SqlQueryable {
   }
 
   // ------------------------------------------------------------------ reads
-
-  /**
-   * @internal The cached read every verb shares (cached-read.ts): bypassed
-   * while Redis is down or a horizon is open on one of `tables`, else the
-   * Cache's `getOrSet`.
-   */
-  cached<V>(
-    tables: readonly string[],
-    key: string,
-    tags: readonly string[],
-    ttlMs: number,
-    load: () => Promise<V>,
-    inTransaction: boolean,
-    guarded: readonly string[] = [...tables, ALL_TABLES],
-  ): Promise<{ value: V; source: 'cache' | 'db' }> {
-    return this.reads.cached(tables, key, tags, ttlMs, load, inTransaction, guarded);
-  }
 
   /** @internal */
   async uncached(

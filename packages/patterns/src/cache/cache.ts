@@ -7,13 +7,13 @@
  * This class holds the public verbs only; the work is in the paths:
  * `read-path.ts` (memory, one GET, judgement), `load-path.ts` (getOrSet's
  * single-flight, lock, factory, grace), `write-path.ts` (set, the guarded
- * write-back, tombstones, broadcast). Reads never wait for anything but the
+ * write-back, tombstones, expire, broadcast). Reads never wait for anything but the
  * tier that answers: a memory hit is a map lookup, a Redis hit is one GET.
  */
 import { ConfigError, encodeKeyPart, KeyError, type StrataRedis } from '@stratacache/core-client';
 import { createInvalidator } from '@stratacache/invalidation';
 import type { CacheStats } from '../diagnostics.js';
-import { EntryKind, encodeTombstone } from '../entry.js';
+import { EntryKind } from '../entry.js';
 import type { Factory } from '../factory.js';
 import { luaScripts } from '../lua.generated.js';
 import type { MemoryEntry } from '../memory-tier.js';
@@ -34,7 +34,7 @@ import {
 } from './read-path.js';
 import { type CacheContext, KEY_SLOTS, type NamespaceState } from './state.js';
 import { Telemetry } from './telemetry.js';
-import { broadcast, deleteKeys, store } from './write-path.js';
+import { broadcast, deleteKeys, expireKey, store } from './write-path.js';
 
 /** Options of `set`. */
 export interface SetOptions extends EntryOptions {
@@ -227,34 +227,7 @@ export class Cache<T = unknown> {
   async expire(key: string, options?: EntryOptions): Promise<boolean> {
     const opts = resolveEntryOptions(options, this.ns.defaults);
     if (opts.graceMs <= 0) return this.delete(key, options);
-    const rk = redisKey(this.ns, key);
-    const { clock, memory, redis } = this.ns.ctx;
-    let changed = false;
-    const local = memory?.peek(rk);
-    if (local) {
-      const now = clock.now();
-      if (local.expiresAt > now) local.expiresAt = now;
-      if (local.checkAt > now) local.checkAt = now;
-      local.staleUntil = Math.min(local.staleUntil, now + opts.graceMs);
-      changed = true;
-    }
-    if (redis) {
-      try {
-        if (!clock.synced) await clock.ready();
-        // Stale from now: the lower bound, so no reader's clock can still call it fresh.
-        const at = clock.lower();
-        const tombstone = encodeTombstone(at, this.ns.ctx.tombstoneMs);
-        const args = [at, opts.graceMs, '1', '1', tombstone, this.ns.ctx.tombstoneMs];
-        changed = (await redis.runScript(luaScripts.retime, [rk], args)) === 1 || changed;
-      } catch (error) {
-        this.ns.telemetry.failed('expire', key, error);
-        if (opts.throwErrors || !isOutage(error)) throw error;
-      }
-    }
-    // Time 0: the entry was patched in place, so no instance may judge entries by this expire's time
-    // (a load that began after it and wrote back is current); memory tiers mark their copies stale now.
-    await broadcast(this.ns, 'ek', [rk], false, 0);
-    return changed;
+    return expireKey(this.ns, key, redisKey(this.ns, key), opts);
   }
 
   /** Restarts the TTL of `key` (its `ttl`, or the default) without rewriting the value. Resolves whether it exists. */

@@ -1,5 +1,5 @@
 /**
- * The write path: `set`, a load's guarded write-back, deletes (tombstones),
+ * The write path: `set`, a load's guarded write-back, deletes (tombstones), `expire`,
  * and the broadcast that makes every instance drop its memory copy.
  *
  * The guard (the stale-set race): a load reads its key before calling the
@@ -255,4 +255,45 @@ export async function broadcast(
   }
   const sent = bus.publish(op, ns.name, items, at);
   if (wait) await sent;
+}
+
+/**
+ * `expire` with a grace period: the entry stays for grace readers but is
+ * stale from now, in memory and in Redis (a retime script that also blocks
+ * older loads' write-backs), and every instance marks its copy stale.
+ * Resolves whether there was a value.
+ */
+export async function expireKey(
+  ns: NamespaceState,
+  key: string,
+  rk: string,
+  opts: ResolvedEntryOptions,
+): Promise<boolean> {
+  const { clock, memory, redis } = ns.ctx;
+  let changed = false;
+  const local = memory?.peek(rk);
+  if (local) {
+    const now = clock.now();
+    if (local.expiresAt > now) local.expiresAt = now;
+    if (local.checkAt > now) local.checkAt = now;
+    local.staleUntil = Math.min(local.staleUntil, now + opts.graceMs);
+    changed = true;
+  }
+  if (redis) {
+    try {
+      if (!clock.synced) await clock.ready();
+      // Stale from now: the lower bound, so no reader's clock can still call it fresh.
+      const at = clock.lower();
+      const tombstone = encodeTombstone(at, ns.ctx.tombstoneMs);
+      const args = [at, opts.graceMs, '1', '1', tombstone, ns.ctx.tombstoneMs];
+      changed = (await redis.runScript(luaScripts.retime, [rk], args)) === 1 || changed;
+    } catch (error) {
+      ns.telemetry.failed('expire', key, error);
+      if (opts.throwErrors || !isOutage(error)) throw error;
+    }
+  }
+  // Time 0: the entry was patched in place, so no instance may judge entries by this expire's time
+  // (a load that began after it and wrote back is current); memory tiers mark their copies stale now.
+  await broadcast(ns, 'ek', [rk], false, 0);
+  return changed;
 }
